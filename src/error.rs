@@ -1,0 +1,32 @@
+//! Errors of installing and serving telemetry.
+
+use std::net::SocketAddr;
+
+pub use crate::telemetry::config::{ConfigError, Origin};
+
+/// Why telemetry could not be installed or served.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration value is invalid; the error names the field, the value and where it
+    /// came from.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Telemetry is installed once per process; this was a second install.
+    #[error(
+        "flowmeter telemetry is already installed in this process (install it once, at startup, and keep the guard)"
+    )]
+    AlreadyInstalled,
+    /// The metrics endpoint could not listen on its address.
+    #[error("cannot listen on {addr} for the metrics endpoint: {source}")]
+    Bind {
+        /// The address that could not be bound.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The OpenTelemetry SDK refused the pipeline.
+    #[error("OpenTelemetry pipeline: {0}")]
+    OpenTelemetry(String),
+}

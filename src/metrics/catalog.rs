@@ -1,0 +1,402 @@
+//! The metric catalog: every metric flowmeter itself records, declared once, as data.
+//!
+//! Instrument creation ([`Instruments`](super::Instruments)), the `/catalog` endpoint, the
+//! generated rules and dashboards and the README's metric table all read [`CATALOG`]. A test
+//! compares the exposition of a real run against it, so a metric cannot be renamed in one
+//! place and left behind in another.
+
+use serde::Serialize;
+
+use super::names;
+
+/// What kind of OpenTelemetry instrument a catalog entry is, and so which Prometheus type it
+/// becomes through the bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstrumentKind {
+    /// A monotonic counter; exported as a Prometheus `counter` with a `_total` suffix.
+    Counter,
+    /// A counter that goes up and down; exported as a Prometheus `gauge`.
+    UpDownCounter,
+    /// A last-value gauge; exported as a Prometheus `gauge`.
+    Gauge,
+    /// An explicit-bucket histogram; exported as a Prometheus `histogram`.
+    Histogram,
+}
+
+impl InstrumentKind {
+    /// The Prometheus metric type this kind is exported as.
+    pub const fn prometheus_type(self) -> &'static str {
+        match self {
+            InstrumentKind::Counter => "counter",
+            InstrumentKind::UpDownCounter | InstrumentKind::Gauge => "gauge",
+            InstrumentKind::Histogram => "histogram",
+        }
+    }
+}
+
+/// Whether an instrument name is prefixed with the configured namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `{namespace}.{name}`, e.g. `flowmeter.primitive.executions`.
+    Namespaced,
+    /// The name as given: OpenTelemetry semantic-convention names such as
+    /// `gen_ai.client.token.usage` must not be prefixed.
+    SemanticConvention,
+}
+
+/// One metric of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricDef {
+    /// The name after the namespace (for [`Naming::Namespaced`]) or the whole name.
+    pub name: &'static str,
+    /// Whether the namespace is prepended.
+    pub naming: Naming,
+    /// The instrument kind.
+    pub kind: InstrumentKind,
+    /// The UCUM unit (`s`, `{USD}`, `{token}`), empty for dimensionless counts.
+    pub unit: &'static str,
+    /// The description, exported as the Prometheus `# HELP` text.
+    pub description: &'static str,
+    /// Attribute keys, as recorded (dotted keys become underscored labels).
+    pub labels: &'static [&'static str],
+    /// Histogram bucket boundaries; `None` for other kinds.
+    pub buckets: Option<&'static [f64]>,
+}
+
+impl MetricDef {
+    /// The OpenTelemetry instrument name under `namespace`.
+    pub fn otel_name(&self, namespace: &str) -> String {
+        match self.naming {
+            Naming::Namespaced => format!("{namespace}.{}", self.name),
+            Naming::SemanticConvention => self.name.to_owned(),
+        }
+    }
+
+    /// The Prometheus metric family name the bridge exports for this metric under `namespace`.
+    pub fn prometheus_name(&self, namespace: &str) -> String {
+        names::prometheus_name(&self.otel_name(namespace), self.unit, self.kind)
+    }
+
+    /// The Prometheus label names of this metric, in catalog order.
+    pub fn prometheus_labels(&self) -> Vec<String> {
+        self.labels.iter().map(|l| names::prometheus_label(l)).collect()
+    }
+}
+
+/// Default duration boundaries in seconds, 1 ms to 60 s. The SDK's defaults (0..10 000)
+/// suit milliseconds and would put every call in the first bucket.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// `gen_ai.client.token.usage` boundaries from the OpenTelemetry GenAI semantic conventions
+/// v1.41: powers of 4 from 1 to 4^13.
+pub const GEN_AI_TOKEN_BUCKETS: &[f64] = &[
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+    4194304.0, 16777216.0, 67108864.0,
+];
+
+/// `gen_ai.client.operation.duration` boundaries from the GenAI semantic conventions v1.41:
+/// doubling from 0.01 s.
+pub const GEN_AI_DURATION_BUCKETS: &[f64] = &[
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/// Attribute keys, shared by the catalog and the code that records them.
+pub mod keys {
+    /// The instrumented function's or primitive's name.
+    pub const PRIMITIVE_NAME: &str = "primitive_name";
+    /// The kind of primitive (`function`, `sequential`, `cached`, ...).
+    pub const PRIMITIVE_TYPE: &str = "primitive_type";
+    /// `success`, `error`, `panic` or `cancelled`.
+    pub const STATUS: &str = "status";
+    /// The workflow's user-given name.
+    pub const WORKFLOW_NAME: &str = "workflow_name";
+    /// The cache's name.
+    pub const CACHE_NAME: &str = "cache_name";
+    /// Why a cache entry left: `size`, `expired`, `explicit`, `replaced`.
+    pub const CAUSE: &str = "cause";
+    /// The model an LLM call priced against.
+    pub const MODEL: &str = "model";
+    /// The LLM provider.
+    pub const PROVIDER: &str = "provider";
+    /// GenAI semantic convention: operation name (`chat`, `embeddings`, ...).
+    pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
+    /// GenAI semantic convention: provider name.
+    pub const GEN_AI_PROVIDER_NAME: &str = "gen_ai.provider.name";
+    /// GenAI semantic convention: requested model.
+    pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
+    /// GenAI semantic convention: `input` or `output`.
+    pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
+    /// Semantic convention: the class of error, only on failed operations.
+    pub const ERROR_TYPE: &str = "error.type";
+}
+
+use keys::*;
+use InstrumentKind::*;
+use Naming::*;
+
+const PRIMITIVE_LABELS: &[&str] = &[PRIMITIVE_NAME, PRIMITIVE_TYPE, STATUS];
+const WORKFLOW_LABELS: &[&str] = &[WORKFLOW_NAME, STATUS];
+const LLM_LABELS: &[&str] = &[MODEL, PROVIDER];
+
+/// `ns.primitive.executions`: executions of every instrumented call site, by status.
+pub const PRIMITIVE_EXECUTIONS: MetricDef = MetricDef {
+    name: "primitive.executions",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Executions of instrumented functions and workflow primitives, by status.",
+    labels: PRIMITIVE_LABELS,
+    buckets: None,
+};
+
+/// `ns.execution.duration`: wall-clock duration of every execution, in seconds.
+pub const EXECUTION_DURATION: MetricDef = MetricDef {
+    name: "execution.duration",
+    naming: Namespaced,
+    kind: Histogram,
+    unit: "s",
+    description: "Duration of instrumented functions and workflow primitives, in seconds.",
+    labels: PRIMITIVE_LABELS,
+    buckets: Some(DURATION_BUCKETS),
+};
+
+/// `ns.primitive.active`: executions in progress.
+pub const PRIMITIVE_ACTIVE: MetricDef = MetricDef {
+    name: "primitive.active",
+    naming: Namespaced,
+    kind: UpDownCounter,
+    unit: "",
+    description: "Executions of instrumented functions and workflow primitives in progress.",
+    labels: &[PRIMITIVE_NAME, PRIMITIVE_TYPE],
+    buckets: None,
+};
+
+/// `ns.workflow.executions`: workflow runs by status.
+pub const WORKFLOW_EXECUTIONS: MetricDef = MetricDef {
+    name: "workflow.executions",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Workflow runs, by workflow name and status.",
+    labels: WORKFLOW_LABELS,
+    buckets: None,
+};
+
+/// `ns.workflow.duration`: workflow run duration in seconds.
+pub const WORKFLOW_DURATION: MetricDef = MetricDef {
+    name: "workflow.duration",
+    naming: Namespaced,
+    kind: Histogram,
+    unit: "s",
+    description: "Duration of workflow runs, in seconds.",
+    labels: WORKFLOW_LABELS,
+    buckets: Some(DURATION_BUCKETS),
+};
+
+/// `ns.cache.hits`.
+pub const CACHE_HITS: MetricDef = MetricDef {
+    name: "cache.hits",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Cache lookups answered from the cache.",
+    labels: &[CACHE_NAME],
+    buckets: None,
+};
+
+/// `ns.cache.misses`.
+pub const CACHE_MISSES: MetricDef = MetricDef {
+    name: "cache.misses",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Cache lookups that ran the inner primitive.",
+    labels: &[CACHE_NAME],
+    buckets: None,
+};
+
+/// `ns.cache.evictions`.
+pub const CACHE_EVICTIONS: MetricDef = MetricDef {
+    name: "cache.evictions",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Cache entries removed, by cause.",
+    labels: &[CACHE_NAME, CAUSE],
+    buckets: None,
+};
+
+/// `ns.cache.entries`.
+pub const CACHE_ENTRIES: MetricDef = MetricDef {
+    name: "cache.entries",
+    naming: Namespaced,
+    kind: Gauge,
+    unit: "",
+    description: "Entries currently held by the cache.",
+    labels: &[CACHE_NAME],
+    buckets: None,
+};
+
+/// `ns.llm.cost`: dollars spent on LLM calls.
+pub const LLM_COST: MetricDef = MetricDef {
+    name: "llm.cost",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "{USD}",
+    description: "Dollars spent on LLM calls, by model and provider.",
+    labels: LLM_LABELS,
+    buckets: None,
+};
+
+/// `ns.llm.cost.saved`: dollars not spent because a cache answered.
+pub const LLM_COST_SAVED: MetricDef = MetricDef {
+    name: "llm.cost.saved",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "{USD}",
+    description: "Dollars saved by cache hits on LLM calls, by model and provider.",
+    labels: LLM_LABELS,
+    buckets: None,
+};
+
+/// `gen_ai.client.token.usage` (GenAI semantic conventions v1.41).
+pub const GEN_AI_TOKEN_USAGE: MetricDef = MetricDef {
+    name: "gen_ai.client.token.usage",
+    naming: SemanticConvention,
+    kind: Histogram,
+    unit: "{token}",
+    description: "Number of input and output tokens used.",
+    labels: &[
+        GEN_AI_OPERATION_NAME,
+        GEN_AI_PROVIDER_NAME,
+        GEN_AI_REQUEST_MODEL,
+        GEN_AI_TOKEN_TYPE,
+    ],
+    buckets: Some(GEN_AI_TOKEN_BUCKETS),
+};
+
+/// `gen_ai.client.operation.duration` (GenAI semantic conventions v1.41).
+pub const GEN_AI_OPERATION_DURATION: MetricDef = MetricDef {
+    name: "gen_ai.client.operation.duration",
+    naming: SemanticConvention,
+    kind: Histogram,
+    unit: "s",
+    description: "GenAI operation duration.",
+    labels: &[
+        GEN_AI_OPERATION_NAME,
+        GEN_AI_PROVIDER_NAME,
+        GEN_AI_REQUEST_MODEL,
+        ERROR_TYPE,
+    ],
+    buckets: Some(GEN_AI_DURATION_BUCKETS),
+};
+
+/// Every metric flowmeter records, in the order of DESIGN.md's table.
+pub const CATALOG: &[MetricDef] = &[
+    PRIMITIVE_EXECUTIONS,
+    EXECUTION_DURATION,
+    PRIMITIVE_ACTIVE,
+    WORKFLOW_EXECUTIONS,
+    WORKFLOW_DURATION,
+    CACHE_HITS,
+    CACHE_MISSES,
+    CACHE_EVICTIONS,
+    CACHE_ENTRIES,
+    LLM_COST,
+    LLM_COST_SAVED,
+    GEN_AI_TOKEN_USAGE,
+    GEN_AI_OPERATION_DURATION,
+];
+
+/// One catalog entry as listed by `/catalog` and the rules generator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricInfo {
+    /// OpenTelemetry instrument name.
+    pub name: String,
+    /// Prometheus metric family name as exported by the bridge.
+    pub prometheus_name: String,
+    /// Instrument kind.
+    pub kind: InstrumentKind,
+    /// Prometheus type (`counter`, `gauge`, `histogram`).
+    #[serde(rename = "type")]
+    pub prometheus_type: &'static str,
+    /// UCUM unit.
+    pub unit: &'static str,
+    /// Description (Prometheus HELP).
+    pub description: &'static str,
+    /// Prometheus label names.
+    pub labels: Vec<String>,
+    /// Histogram boundaries, if a histogram.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<f64>>,
+}
+
+/// Lists the catalog under `namespace`: names, Prometheus names, types, units,
+/// descriptions and labels.
+pub fn list(namespace: &str) -> Vec<MetricInfo> {
+    CATALOG
+        .iter()
+        .map(|def| MetricInfo {
+            name: def.otel_name(namespace),
+            prometheus_name: def.prometheus_name(namespace),
+            kind: def.kind,
+            prometheus_type: def.kind.prometheus_type(),
+            unit: def.unit,
+            description: def.description,
+            labels: def.prometheus_labels(),
+            buckets: def.buckets.map(<[f64]>::to_vec),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_names_match_the_design_table() {
+        let names: Vec<String> = list("ns").into_iter().map(|m| m.prometheus_name).collect();
+        assert_eq!(
+            names,
+            [
+                "ns_primitive_executions_total",
+                "ns_execution_duration_seconds",
+                "ns_primitive_active",
+                "ns_workflow_executions_total",
+                "ns_workflow_duration_seconds",
+                "ns_cache_hits_total",
+                "ns_cache_misses_total",
+                "ns_cache_evictions_total",
+                "ns_cache_entries",
+                "ns_llm_cost_total",
+                "ns_llm_cost_saved_total",
+                "gen_ai_client_token_usage",
+                "gen_ai_client_operation_duration_seconds",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_histogram_has_valid_boundaries_and_others_have_none() {
+        for def in CATALOG {
+            match (def.kind, def.buckets) {
+                (Histogram, Some(b)) => names::validate_buckets(b).unwrap(),
+                (Histogram, None) => panic!("{} has no buckets", def.name),
+                (_, Some(_)) => panic!("{} is not a histogram but has buckets", def.name),
+                (_, None) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn no_label_is_reserved() {
+        for def in CATALOG {
+            for label in def.prometheus_labels() {
+                names::validate_label(&label).unwrap();
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Metrics: the catalog, the instruments created from it, and the per-call-site bound
+//! handles that `#[instrumented]` records through.
+
+pub mod callsite;
+pub mod catalog;
+pub(crate) mod clock;
+mod instruments;
+pub mod names;
+pub(crate) mod outcome;
+pub(crate) mod recording;
+mod status;
+
+use std::sync::OnceLock;
+
+pub use callsite::CallsiteMeta;
+pub use catalog::{CATALOG, InstrumentKind, MetricDef, MetricInfo};
+pub use instruments::Instruments;
+pub use status::Status;
+
+use crate::telemetry::pipeline::Pipeline;
+
+static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
+
+/// The catalog instruments of the installed pipeline (there is at most one per process).
+pub(crate) fn instruments_of(pipeline: &Pipeline) -> &'static Instruments {
+    INSTRUMENTS.get_or_init(|| Instruments::new(pipeline.meter(), pipeline.namespace()))
+}
+
+/// The catalog instruments, if an enabled pipeline is installed. Primitives record through these.
+pub fn instruments() -> Option<&'static Instruments> {
+    let pipeline = crate::telemetry::pipeline::get()?;
+    pipeline.is_enabled().then(|| instruments_of(pipeline))
+}
+
+/// Creates the catalog instruments and binds every registered call site: called once when the
+/// pipeline is installed, so every series is exported (at 0) from the first scrape.
+pub(crate) fn warm_up(pipeline: &Pipeline) {
+    if pipeline.is_enabled() {
+        instruments_of(pipeline);
+        callsite::bind_all();
+    }
+}

@@ -1,0 +1,231 @@
+//! [`TelemetryBuilder`]: every option with its default, then `install()`.
+
+use std::path::PathBuf;
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter, SpanProcessor, TracerProviderBuilder};
+
+use super::config::{self, Layer, Origin, RawConfig};
+use super::guard::Telemetry;
+use super::pipeline::Pipeline;
+use crate::error::Error;
+use crate::exporter::MetricsServer;
+
+/// Configures and installs the telemetry pipeline. Created by [`Telemetry::builder`].
+///
+/// Every setting here takes precedence over its `FLOWMETER_*` environment variable, which
+/// takes precedence over the config file (`config_file`, or `FLOWMETER_CONFIG`).
+#[must_use = "call .install() to install the pipeline"]
+pub struct TelemetryBuilder {
+    raw: RawConfig,
+    allow_port_zero: bool,
+    read_env: bool,
+    service_name: Option<String>,
+    service_version: Option<String>,
+    resource_attributes: Vec<KeyValue>,
+    tracer: TracerProviderBuilder,
+    install_subscriber: bool,
+}
+
+impl std::fmt::Debug for TelemetryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryBuilder")
+            .field("config", &self.raw)
+            .field("service_name", &self.service_name)
+            .field("install_subscriber", &self.install_subscriber)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TelemetryBuilder {
+    fn default() -> Self {
+        TelemetryBuilder {
+            raw: RawConfig::default(),
+            allow_port_zero: false,
+            read_env: true,
+            service_name: None,
+            service_version: None,
+            resource_attributes: Vec::new(),
+            tracer: SdkTracerProvider::builder(),
+            install_subscriber: true,
+        }
+    }
+}
+
+impl TelemetryBuilder {
+    /// Records nothing when `false`: instrumented code runs unchanged. Default `true`
+    /// (env `FLOWMETER_ENABLED`).
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.raw.enabled = Some(enabled.to_string());
+        self
+    }
+
+    /// Whether `install` starts the HTTP endpoint. Default `true` (env `FLOWMETER_SERVE`).
+    /// Without it, mount [`Endpoints`](crate::exporter::Endpoints) in your own server.
+    pub fn serve(mut self, serve: bool) -> Self {
+        self.raw.serve = Some(serve.to_string());
+        self
+    }
+
+    /// The endpoint's `HOST:PORT`. Default `127.0.0.1:9464` (env `FLOWMETER_LISTEN`).
+    /// Binding all interfaces (`0.0.0.0`) is allowed but exposes the metrics to the network.
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.raw.listen = Some(addr.into());
+        self
+    }
+
+    /// Listen on `127.0.0.1` at a port the OS picks (for tests); read it back with
+    /// [`Telemetry::local_addr`]. Off by default: port 0 in config is otherwise an error.
+    pub fn ephemeral_port(mut self) -> Self {
+        self.raw.listen = Some("127.0.0.1:0".into());
+        self.allow_port_zero = true;
+        self
+    }
+
+    /// The exposition path. Default `/metrics` (env `FLOWMETER_METRICS_PATH`).
+    pub fn metrics_path(mut self, path: impl Into<String>) -> Self {
+        self.raw.metrics_path = Some(path.into());
+        self
+    }
+
+    /// The prefix of flowmeter's metric names. Default `flowmeter` (env `FLOWMETER_NAMESPACE`).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.raw.namespace = Some(namespace.into());
+        self
+    }
+
+    /// A TOML file with any of `enabled`, `serve`, `listen`, `metrics_path`, `namespace`.
+    /// Default: none (env `FLOWMETER_CONFIG`).
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.raw.config_file = Some(path.into().display().to_string());
+        self
+    }
+
+    /// Ignore `FLOWMETER_*` variables. Default: they are read.
+    pub fn ignore_env(mut self) -> Self {
+        self.read_env = false;
+        self
+    }
+
+    /// `service.name` of the resource (`target_info{service_name}`). Default: from
+    /// `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`, else the SDK's `unknown_service`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// `service.version` of the resource. Default: from `OTEL_RESOURCE_ATTRIBUTES`, else none.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.service_version = Some(version.into());
+        self
+    }
+
+    /// An extra resource attribute (exported on `target_info`). Keep it low-cardinality.
+    pub fn resource_attribute(mut self, attribute: KeyValue) -> Self {
+        self.resource_attributes.push(attribute);
+        self
+    }
+
+    /// Exports spans through `exporter` as they end (a simple processor; use
+    /// [`with_span_processor`](Self::with_span_processor) for batching). Default: spans are
+    /// created (so trace context propagates) but not exported.
+    pub fn with_span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.tracer = self.tracer.with_simple_exporter(exporter);
+        self
+    }
+
+    /// Adds a span processor (for example a batch processor to an OTLP exporter).
+    pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
+        self.tracer = self.tracer.with_span_processor(processor);
+        self
+    }
+
+    /// Whether `install` sets a global `tracing` subscriber carrying the OpenTelemetry layer.
+    /// Default `true`. If the program already has one, set `false` and add
+    /// [`Telemetry::tracing_layer`] to it instead.
+    pub fn install_subscriber(mut self, install: bool) -> Self {
+        self.install_subscriber = install;
+        self
+    }
+
+    /// Resolves the configuration, installs the pipeline for the process and, unless
+    /// `serve(false)`, starts the endpoint.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid value (naming the field, value and source),
+    /// [`Error::Bind`] when the address cannot be listened on, and
+    /// [`Error::AlreadyInstalled`] on a second install in one process.
+    pub fn install(self) -> Result<Telemetry, Error> {
+        let config = self.resolve_config()?;
+        // Bind before publishing anything, so a busy port leaves the process uninstalled.
+        let server = if config.enabled && config.serve {
+            Some(MetricsServer::bind(config.listen, &config.metrics_path)?)
+        } else {
+            None
+        };
+
+        let resource = self.resource();
+        let registry = prometheus::Registry::new();
+        let bridge = opentelemetry_prometheus::exporter()
+            .with_registry(registry.clone())
+            .scope_info_enabled(false)
+            .build()
+            .map_err(|e| Error::OpenTelemetry(e.to_string()))?;
+        let meter_provider =
+            SdkMeterProvider::builder().with_resource(resource.clone()).with_reader(bridge).build();
+        let tracer_provider = self.tracer.with_resource(resource).build();
+
+        let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider).publish()?;
+        crate::metrics::warm_up(pipeline);
+        let telemetry = Telemetry::new(pipeline, server);
+        if pipeline.is_enabled() && self.install_subscriber {
+            telemetry.install_global_subscriber();
+        }
+        if let Some(server) = telemetry.server() {
+            server.start()?;
+        }
+        Ok(telemetry)
+    }
+
+    fn resolve_config(&self) -> Result<config::Config, Error> {
+        let mut layers: Vec<Layer> = vec![(self.raw.clone(), Origin::Builder)];
+        if self.read_env {
+            layers.push((RawConfig::from_env(|name| std::env::var(name).ok()), Origin::Env("FLOWMETER_*")));
+        }
+        let file = layers.iter().find_map(|(raw, origin)| raw.config_file.clone().map(|f| (f, origin.clone())));
+        if let Some((path, origin)) = file {
+            let path = PathBuf::from(path);
+            let text = std::fs::read_to_string(&path).map_err(|e| config::ConfigError {
+                field: "config_file",
+                value: path.display().to_string(),
+                origin,
+                reason: format!("cannot read it: {e}"),
+            })?;
+            layers.push((RawConfig::from_toml(&path, &text)?, Origin::File(path)));
+        }
+        // Name the exact variable in env errors.
+        config::resolve(&layers, self.allow_port_zero).map_err(|mut e| {
+            if let Origin::Env(_) = e.origin
+                && let Some((var, _)) = config::ENV_VARS.iter().find(|(_, f)| *f == e.field)
+            {
+                e.origin = Origin::Env(var);
+            }
+            Error::Config(e)
+        })
+    }
+
+    fn resource(&self) -> Resource {
+        // Resource::builder() reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; the
+        // builder's own values are added after, so they win.
+        let mut resource = Resource::builder();
+        if let Some(name) = &self.service_name {
+            resource = resource.with_service_name(name.clone());
+        }
+        if let Some(version) = &self.service_version {
+            resource = resource.with_attribute(KeyValue::new("service.version", version.clone()));
+        }
+        resource.with_attributes(self.resource_attributes.clone()).build()
+    }
+}

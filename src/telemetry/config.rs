@@ -1,0 +1,234 @@
+//! Configuration: from the builder, then `FLOWMETER_*` environment variables, then an optional
+//! TOML file, then defaults (a value set earlier in that list wins).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::metrics::names;
+
+/// Default listen address: loopback only, the port OpenTelemetry reserves for Prometheus.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
+/// Default path of the exposition.
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
+/// Default namespace of flowmeter's own metric names.
+pub const DEFAULT_NAMESPACE: &str = "flowmeter";
+
+/// Environment variables read, with the field each sets.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("FLOWMETER_ENABLED", "enabled"),
+    ("FLOWMETER_LISTEN", "listen"),
+    ("FLOWMETER_METRICS_PATH", "metrics_path"),
+    ("FLOWMETER_NAMESPACE", "namespace"),
+    ("FLOWMETER_SERVE", "serve"),
+    ("FLOWMETER_CONFIG", "config_file"),
+];
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Whether anything is recorded. Default `true`. Off, instrumented code runs unchanged at
+    /// the cost of two atomic loads per call, nothing is served, nothing panics.
+    pub enabled: bool,
+    /// Whether install starts the HTTP endpoint. Default `true`.
+    pub serve: bool,
+    /// Where the endpoint listens. Default `127.0.0.1:9464`. Port 0 is rejected here (a
+    /// likely mistake); tests ask for an OS-chosen port with the builder's `ephemeral_port`.
+    pub listen: SocketAddr,
+    /// Path of the exposition. Default `/metrics`.
+    pub metrics_path: String,
+    /// Prefix of flowmeter's metric names. Default `flowmeter`.
+    pub namespace: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            serve: true,
+            listen: DEFAULT_LISTEN.parse().expect("valid default"),
+            metrics_path: DEFAULT_METRICS_PATH.to_owned(),
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+        }
+    }
+}
+
+/// Where a configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A builder method.
+    Builder,
+    /// An environment variable.
+    Env(&'static str),
+    /// A config file.
+    File(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Builder => f.write_str("the builder"),
+            Origin::Env(var) => write!(f, "environment variable {var}"),
+            Origin::File(path) => write!(f, "config file {}", path.display()),
+        }
+    }
+}
+
+/// An invalid configuration value: names the field, the value and its origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
+pub struct ConfigError {
+    /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`, `config_file`).
+    pub field: &'static str,
+    /// The rejected value as given.
+    pub value: String,
+    /// Where it came from.
+    pub origin: Origin,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Unvalidated values of one source; `None` leaves the field to the next source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RawConfig {
+    pub(crate) enabled: Option<String>,
+    pub(crate) serve: Option<String>,
+    pub(crate) listen: Option<String>,
+    pub(crate) metrics_path: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) config_file: Option<String>,
+}
+
+impl RawConfig {
+    /// Reads `FLOWMETER_*` variables through `get` (injectable for tests).
+    pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>) -> Self {
+        let mut raw = RawConfig::default();
+        for (var, field) in ENV_VARS {
+            if let Some(value) = get(var) {
+                *raw.field_mut(field) = Some(value);
+            }
+        }
+        raw
+    }
+
+    /// Parses a TOML file with top-level keys named like the fields.
+    pub(crate) fn from_toml(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let origin = Origin::File(path.to_owned());
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+            field: "config_file",
+            value: path.display().to_string(),
+            origin: origin.clone(),
+            reason: format!("not valid TOML: {}", e.to_string().trim_end()),
+        })?;
+        let mut raw = RawConfig::default();
+        for (key, value) in table {
+            let Some(field) = ENV_VARS.iter().map(|(_, f)| *f).find(|f| *f == key && *f != "config_file")
+            else {
+                return Err(ConfigError {
+                    field: "config_file",
+                    value: key,
+                    origin,
+                    reason: "unknown key (known: enabled, serve, listen, metrics_path, namespace)".into(),
+                });
+            };
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Integer(i) => i.to_string(),
+                other => format!("{other:?}"),
+            };
+            *raw.field_mut(field) = Some(text);
+        }
+        Ok(raw)
+    }
+
+    fn field_mut(&mut self, field: &str) -> &mut Option<String> {
+        match field {
+            "enabled" => &mut self.enabled,
+            "serve" => &mut self.serve,
+            "listen" => &mut self.listen,
+            "metrics_path" => &mut self.metrics_path,
+            "namespace" => &mut self.namespace,
+            _ => &mut self.config_file,
+        }
+    }
+}
+
+/// One source of values and its origin.
+pub(crate) type Layer = (RawConfig, Origin);
+
+/// Resolves layers (highest precedence first) into a validated [`Config`].
+pub(crate) fn resolve(layers: &[Layer], allow_port_zero: bool) -> Result<Config, ConfigError> {
+    let pick = |get: fn(&RawConfig) -> &Option<String>| {
+        layers.iter().find_map(|(raw, origin)| get(raw).as_ref().map(|v| (v.as_str(), origin)))
+    };
+    let mut config = Config::default();
+    if let Some((v, o)) = pick(|r| &r.enabled) {
+        config.enabled = parse_bool("enabled", v, o)?;
+    }
+    if let Some((v, o)) = pick(|r| &r.serve) {
+        config.serve = parse_bool("serve", v, o)?;
+    }
+    if let Some((v, o)) = pick(|r| &r.listen) {
+        config.listen = parse_listen(v, o, allow_port_zero)?;
+    }
+    if let Some((v, o)) = pick(|r| &r.metrics_path) {
+        config.metrics_path = parse_path(v, o)?;
+    }
+    if let Some((v, o)) = pick(|r| &r.namespace) {
+        config.namespace = parse_namespace(v, o)?;
+    }
+    Ok(config)
+}
+
+fn error(field: &'static str, value: &str, origin: &Origin, reason: impl Into<String>) -> ConfigError {
+    ConfigError { field, value: value.to_owned(), origin: origin.clone(), reason: reason.into() }
+}
+
+fn parse_bool(field: &'static str, value: &str, origin: &Origin) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(error(field, value, origin, "expected true/false, 1/0, yes/no or on/off")),
+    }
+}
+
+fn parse_listen(value: &str, origin: &Origin, allow_port_zero: bool) -> Result<SocketAddr, ConfigError> {
+    let field = "listen";
+    // Parse the port ourselves first, so 70000 says "out of range" rather than "invalid".
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return Err(error(field, value, origin, "expected HOST:PORT, e.g. 127.0.0.1:9464"));
+    };
+    let port: u32 = port
+        .parse()
+        .map_err(|_| error(field, value, origin, format!("port `{port}` is not a number")))?;
+    if port > 65535 {
+        return Err(error(field, value, origin, format!("port {port} is above 65535")));
+    }
+    if port == 0 && !allow_port_zero {
+        return Err(error(field, value, origin, "port 0 is not a fixed port (for an OS-chosen port in tests, use the builder's ephemeral_port())"));
+    }
+    value.parse().map_err(|_| {
+        error(field, value, origin, format!("`{host}` is not an IP address (use e.g. 127.0.0.1 or [::1])"))
+    })
+}
+
+fn parse_path(value: &str, origin: &Origin) -> Result<String, ConfigError> {
+    let field = "metrics_path";
+    if !value.starts_with('/') {
+        return Err(error(field, value, origin, "must start with `/`"));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+        return Err(error(field, value, origin, "must not contain whitespace, `?` or `#`"));
+    }
+    Ok(value.to_owned())
+}
+
+fn parse_namespace(value: &str, origin: &Origin) -> Result<String, ConfigError> {
+    names::validate_identifier(value)
+        .map_err(|_| error("namespace", value, origin, "use letters, digits and `_`, not starting with a digit"))?;
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! [`Telemetry`]: the installed pipeline's handle; flushes and shuts down on drop.
+
+use std::net::SocketAddr;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracer;
+use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::builder::TelemetryBuilder;
+use super::config::Config;
+use super::pipeline::{Pipeline, SCOPE_NAME};
+use crate::exporter::MetricsServer;
+
+/// The installed telemetry pipeline. Keep it alive for the life of the program: dropping it
+/// stops the endpoint, flushes spans and metrics and shuts the providers down (instrumented
+/// code keeps working and records nothing).
+///
+/// There is one pipeline per process: a second [`TelemetryBuilder::install`] returns
+/// [`Error::AlreadyInstalled`](crate::Error::AlreadyInstalled), even after this guard is
+/// dropped, because every call site binds its instruments to the first pipeline.
+#[derive(Debug)]
+#[must_use = "dropping Telemetry shuts the pipeline down; keep it for the life of the program"]
+pub struct Telemetry {
+    pipeline: &'static Pipeline,
+    server: Option<MetricsServer>,
+}
+
+impl Telemetry {
+    /// A builder with every default (see [`TelemetryBuilder`]).
+    pub fn builder() -> TelemetryBuilder {
+        TelemetryBuilder::default()
+    }
+
+    pub(crate) fn new(pipeline: &'static Pipeline, server: Option<MetricsServer>) -> Self {
+        Telemetry { pipeline, server }
+    }
+
+    /// The resolved configuration.
+    pub fn config(&self) -> &Config {
+        self.pipeline.config()
+    }
+
+    /// The pipeline: meter and tracer providers and the Prometheus registry.
+    pub fn pipeline(&self) -> &'static Pipeline {
+        self.pipeline
+    }
+
+    /// The endpoint, when serving.
+    pub fn server(&self) -> Option<&MetricsServer> {
+        self.server.as_ref()
+    }
+
+    /// The address the endpoint listens on, when serving.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    /// `http://ADDR/metrics` when serving.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.local_addr().map(|addr| format!("http://{addr}{}", self.config().metrics_path))
+    }
+
+    /// The Prometheus text exposition, as `/metrics` serves it.
+    pub fn render(&self) -> String {
+        crate::exporter::render(self.pipeline)
+    }
+
+    /// A `tracing` layer that sends spans to this pipeline's tracer provider, for programs
+    /// that build their own subscriber (`install_subscriber(false)`).
+    pub fn tracing_layer<S>(&self) -> OpenTelemetryLayer<S, SdkTracer>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        let tracer = self.pipeline.tracer_provider().tracer(SCOPE_NAME);
+        tracing_opentelemetry::layer().with_tracer(tracer)
+    }
+
+    pub(crate) fn install_global_subscriber(&self) {
+        let subscriber = tracing_subscriber::registry().with(self.tracing_layer());
+        if tracing::subscriber::set_global_default(subscriber).is_err() {
+            // Not fatal: metrics work; spans need the layer in the existing subscriber.
+            tracing::warn!(
+                "flowmeter: a global tracing subscriber is already set, so spans will not reach \
+                 OpenTelemetry; build with install_subscriber(false) and add Telemetry::tracing_layer()"
+            );
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.shutdown();
+        }
+        self.pipeline.shutdown();
+    }
+}

@@ -1,0 +1,13 @@
+//! The telemetry pipeline: one `SdkMeterProvider` reading into the OpenTelemetry Prometheus
+//! bridge, one `SdkTracerProvider` behind a `tracing` layer, their resource, and the
+//! configuration they are built from.
+
+mod builder;
+pub mod config;
+mod guard;
+pub mod pipeline;
+
+pub use builder::TelemetryBuilder;
+pub use config::{Config, ConfigError, Origin};
+pub use guard::Telemetry;
+pub use pipeline::Pipeline;

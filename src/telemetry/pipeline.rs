@@ -1,0 +1,130 @@
+//! The installed pipeline: one per process, published once.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use opentelemetry::metrics::{Meter, MeterProvider as _};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+
+use super::config::Config;
+use crate::error::Error;
+
+/// The instrumentation scope of flowmeter's own instruments.
+pub const SCOPE_NAME: &str = "flowmeter";
+
+/// The meter provider (reading into the Prometheus bridge), the tracer provider and the
+/// configuration they were built from.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: Config,
+    meter_provider: SdkMeterProvider,
+    meter: Meter,
+    registry: prometheus::Registry,
+    tracer_provider: SdkTracerProvider,
+    shut_down: AtomicBool,
+}
+
+static GLOBAL: OnceLock<Pipeline> = OnceLock::new();
+
+/// The installed pipeline, if any.
+#[inline]
+pub fn get() -> Option<&'static Pipeline> {
+    GLOBAL.get()
+}
+
+impl Pipeline {
+    pub(crate) fn new(
+        config: Config,
+        meter_provider: SdkMeterProvider,
+        registry: prometheus::Registry,
+        tracer_provider: SdkTracerProvider,
+    ) -> Self {
+        let meter = meter_provider.meter_with_scope(scope().build());
+        Pipeline { config, meter_provider, meter, registry, tracer_provider, shut_down: AtomicBool::new(false) }
+    }
+
+    /// Publishes the pipeline for the process. A second call is [`Error::AlreadyInstalled`]:
+    /// call sites bind to the first pipeline for the life of the process, so a second one
+    /// could only ever be half used.
+    pub(crate) fn publish(self) -> Result<&'static Pipeline, Error> {
+        let mut candidate = Some(self);
+        let published = GLOBAL.get_or_init(|| candidate.take().expect("taken once"));
+        match candidate {
+            None => Ok(published),
+            Some(rejected) => {
+                // Never served: release its resources quietly.
+                let _ = rejected.meter_provider.shutdown();
+                let _ = rejected.tracer_provider.shutdown();
+                Err(Error::AlreadyInstalled)
+            }
+        }
+    }
+
+    /// The resolved configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether anything is recorded.
+    #[inline]
+    pub fn is_enabled(&self) -> bool {
+        self.config.enabled && !self.shut_down.load(Ordering::Relaxed)
+    }
+
+    /// The namespace of flowmeter's metric names.
+    pub fn namespace(&self) -> &str {
+        &self.config.namespace
+    }
+
+    /// The meter of flowmeter's own instruments.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
+    }
+
+    /// A meter for a call site whose duration histogram has its own boundaries.
+    ///
+    /// The SDK keeps one aggregation per instrument name per meter, so a second boundary set
+    /// on the same meter would be silently ignored. Each boundary set gets its own scope
+    /// (distinguished by an attribute; scope labels are off, so the exposition is unchanged)
+    /// and the provider returns the same meter for the same set.
+    pub fn meter_for_buckets(&self, buckets: &[f64]) -> Meter {
+        let key: Vec<String> = buckets.iter().map(f64::to_string).collect();
+        let scope = scope()
+            .with_attributes([KeyValue::new("flowmeter.buckets", key.join(","))])
+            .build();
+        self.meter_provider.meter_with_scope(scope)
+    }
+
+    /// The Prometheus registry the bridge writes into (its own, not the process default).
+    pub fn registry(&self) -> &prometheus::Registry {
+        &self.registry
+    }
+
+    /// The meter provider, for application-defined instruments.
+    pub fn meter_provider(&self) -> &SdkMeterProvider {
+        &self.meter_provider
+    }
+
+    /// The tracer provider.
+    pub fn tracer_provider(&self) -> &SdkTracerProvider {
+        &self.tracer_provider
+    }
+
+    /// Flushes spans and metrics, then shuts both providers down. Later calls do nothing;
+    /// instrumented code keeps running and records nothing.
+    pub(crate) fn shutdown(&self) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.tracer_provider.force_flush();
+        let _ = self.tracer_provider.shutdown();
+        let _ = self.meter_provider.force_flush();
+        let _ = self.meter_provider.shutdown();
+    }
+}
+
+fn scope() -> opentelemetry::InstrumentationScopeBuilder {
+    InstrumentationScope::builder(SCOPE_NAME).with_version(env!("CARGO_PKG_VERSION"))
+}
