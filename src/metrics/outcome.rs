@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn ok_if_and_error_if_override() {
-        let err: Result<u8, u8> = Err(404);
+        let err: Result<u8, u16> = Err(404);
         assert_eq!(classify_ok_if(&err, |e| *e == 404), Classified::SUCCESS);
         assert_eq!(classify_ok_if(&err, |e| *e == 500).status, Status::Error);
         assert_eq!(classify_error_if(&None::<u8>, Option::is_none).status, Status::Error);
