@@ -40,3 +40,8 @@ pub use error::{ConfigError, Error, Origin};
 pub use flowmeter_macros::instrumented;
 pub use metrics::Status;
 pub use telemetry::{Config, Telemetry, TelemetryBuilder};
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

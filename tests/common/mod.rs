@@ -1,0 +1,178 @@
+//! Helpers shared by the integration tests: a plain HTTP/1.1 GET over loopback, an
+//! independent parser of the Prometheus text format, and `promtool check metrics`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// One HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` on `addr`, `Connection: close`, read to the end.
+pub fn http_get(addr: SocketAddr, path: &str) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("header/body separator");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Response { status, headers, body: body.to_owned() }
+}
+
+/// One sample of the text exposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+impl Sample {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+}
+
+/// The parsed exposition: samples, and `# TYPE` / `# HELP` per family.
+#[derive(Debug, Default)]
+pub struct Exposition {
+    pub samples: Vec<Sample>,
+    pub types: BTreeMap<String, String>,
+    pub help: BTreeMap<String, String>,
+}
+
+impl Exposition {
+    /// Samples of `name` whose labels include every `(key, value)` of `matchers`.
+    pub fn find(&self, name: &str, matchers: &[(&str, &str)]) -> Vec<&Sample> {
+        self.samples
+            .iter()
+            .filter(|s| s.name == name && matchers.iter().all(|(k, v)| s.label(k) == Some(*v)))
+            .collect()
+    }
+
+    /// The single sample of `name` with exactly these matchers among its labels.
+    pub fn value(&self, name: &str, matchers: &[(&str, &str)]) -> f64 {
+        let found = self.find(name, matchers);
+        assert_eq!(found.len(), 1, "expected one {name}{matchers:?}, found {found:#?}");
+        found[0].value
+    }
+}
+
+/// Parses the Prometheus text format 0.0.4 (written here, independent of the encoder).
+pub fn parse(text: &str) -> Exposition {
+    let mut out = Exposition::default();
+    for line in text.lines() {
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, ty) = rest.split_once(' ').expect("TYPE line");
+            out.types.insert(name.to_owned(), ty.to_owned());
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            out.help.insert(name.to_owned(), help.to_owned());
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        out.samples.push(parse_sample(line));
+    }
+    out
+}
+
+fn parse_sample(line: &str) -> Sample {
+    let name_end = line.find(['{', ' ']).expect("sample name");
+    let name = line[..name_end].to_owned();
+    let mut labels = BTreeMap::new();
+    let mut rest = &line[name_end..];
+    if let Some(inner) = rest.strip_prefix('{') {
+        let mut chars = inner.char_indices().peekable();
+        let mut key = String::new();
+        loop {
+            let (i, c) = chars.next().expect("unterminated labels");
+            match c {
+                '}' => {
+                    rest = &inner[i + 1..];
+                    break;
+                }
+                ',' => {}
+                '=' => {
+                    assert_eq!(chars.next().map(|(_, c)| c), Some('"'), "label value quote in {line}");
+                    let mut value = String::new();
+                    loop {
+                        let (_, c) = chars.next().expect("unterminated label value");
+                        match c {
+                            '\\' => match chars.next().expect("escape").1 {
+                                'n' => value.push('\n'),
+                                other => value.push(other),
+                            },
+                            '"' => break,
+                            c => value.push(c),
+                        }
+                    }
+                    labels.insert(std::mem::take(&mut key), value);
+                }
+                c => key.push(c),
+            }
+        }
+    }
+    let value_text = rest.split_whitespace().next().expect("sample value");
+    let value = match value_text {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        v => v.parse().unwrap_or_else(|_| panic!("bad value in {line}")),
+    };
+    Sample { name, labels, value }
+}
+
+/// Runs `promtool check metrics` on `text`: `Some(output)` when promtool ran (asserting exit
+/// 0), `None` when promtool is missing outside CI. Under CI a missing promtool is a failure.
+pub fn promtool_check_metrics(text: &str) -> Option<String> {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "promtool is required under CI: {e}");
+            eprintln!("skipping promtool check: promtool not found ({e}); scripts/test.sh installs it");
+            return None;
+        }
+    };
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "promtool check metrics failed:\n{report}\n---\n{text}");
+    Some(report)
+}
