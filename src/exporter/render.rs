@@ -1,0 +1,96 @@
+//! The Prometheus text exposition of a pipeline.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use prometheus::TextEncoder;
+
+use crate::telemetry::Pipeline;
+
+/// The `Content-Type` of the text exposition: format 0.0.4, UTF-8.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Size of the previous exposition, so the next one is allocated once at about the right size.
+static LAST_LEN: AtomicUsize = AtomicUsize::new(4096);
+
+/// Renders the Prometheus text exposition (format 0.0.4) of `pipeline`: what `/metrics`
+/// serves.
+///
+/// Never panics. A metric family the encoder rejects is left out (the rest is still
+/// rendered) and the failure is logged once through `tracing`; if collecting the metrics
+/// panics, the panic is caught and the result is empty.
+///
+/// The output is allocated once, sized from the previous exposition. To reuse a buffer of
+/// your own across calls, use [`render_into`].
+pub fn render(pipeline: &Pipeline) -> String {
+    let hint = LAST_LEN.load(Ordering::Relaxed);
+    let mut out = String::with_capacity(hint + hint / 8);
+    render_into(pipeline, &mut out);
+    out
+}
+
+/// Appends the text exposition of `pipeline` to `out` (see [`render`]). `out` keeps its
+/// capacity, so a caller that renders repeatedly can clear and reuse one `String`.
+pub fn render_into(pipeline: &Pipeline, out: &mut String) {
+    static GATHER_PANICKED: AtomicBool = AtomicBool::new(false);
+    static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
+
+    // `gather` runs the collectors registered in the registry; one that panics must not take
+    // the scrape (or the program calling `render`) down with it.
+    let families = match catch_unwind(AssertUnwindSafe(|| pipeline.registry().gather())) {
+        Ok(families) => families,
+        Err(_) => {
+            if !GATHER_PANICKED.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "flowmeter: collecting metrics panicked; the exposition is empty (logged once)"
+                );
+            }
+            return;
+        }
+    };
+
+    let start = out.len();
+    let encoder = TextEncoder::new();
+    for family in &families {
+        let mark = out.len();
+        // One family at a time: a family the encoder rejects is dropped whole, the others stay.
+        if let Err(error) = encoder.encode_utf8(std::slice::from_ref(family), out) {
+            out.truncate(mark);
+            if !ENCODE_FAILED.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    family = family.name(),
+                    %error,
+                    "flowmeter: a metric family could not be encoded and is left out of the exposition (logged once)"
+                );
+            }
+        }
+    }
+    LAST_LEN.store(out.len() - start, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use prometheus::proto::MetricFamily;
+
+    #[test]
+    fn a_rejected_family_is_left_out_and_the_rest_kept() {
+        let registry = prometheus::Registry::new();
+        let counter = prometheus::IntCounter::new("kept_total", "kept").unwrap();
+        registry.register(Box::new(counter)).unwrap();
+        let mut families = registry.gather();
+        let mut empty = MetricFamily::default();
+        empty.set_name("empty".into());
+        families.insert(0, empty);
+
+        let encoder = prometheus::TextEncoder::new();
+        let mut out = String::new();
+        for family in &families {
+            let mark = out.len();
+            if encoder.encode_utf8(std::slice::from_ref(family), &mut out).is_err() {
+                out.truncate(mark);
+            }
+        }
+        assert!(out.contains("kept_total 0"), "{out}");
+        assert!(!out.contains("empty"), "{out}");
+    }
+}

@@ -1,0 +1,33 @@
+//! `enabled = false` (FLOWMETER_ENABLED=false): instrumented code runs unchanged, nothing is
+//! recorded or served, nothing panics.
+
+use flowmeter::{Telemetry, instrumented};
+
+#[instrumented]
+fn double(x: u32) -> u32 {
+    x * 2
+}
+
+#[instrumented]
+fn panics() {
+    panic!("expected by the test");
+}
+
+#[instrumented]
+async fn fails() -> Result<(), String> {
+    Err("no".into())
+}
+
+#[test]
+fn disabled_telemetry_records_and_serves_nothing() {
+    let telemetry = Telemetry::builder().enabled(false).ignore_env().install().expect("install");
+    assert!(!telemetry.config().enabled);
+    assert_eq!(telemetry.local_addr(), None, "nothing is served");
+    assert_eq!(double(21), 42);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert!(runtime.block_on(fails()).is_err());
+    assert!(std::panic::catch_unwind(panics).is_err(), "the panic propagates unchanged");
+    let text = telemetry.render();
+    assert!(!text.contains("flowmeter_primitive_executions_total"), "{text}");
+    assert!(flowmeter::metrics::instruments().is_none());
+}
