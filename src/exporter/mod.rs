@@ -1,39 +1,26 @@
-//! The `/metrics` endpoint: a hyper 1 server, and the routes it serves for embedding.
-//! (Placeholder interface; the full server lands with its tests.)
+//! The HTTP exporter: `/metrics` (Prometheus text format 0.0.4), `/catalog` (JSON) and
+//! `/health`.
+//!
+//! - [`MetricsServer`] is the built-in endpoint [`Telemetry`](crate::Telemetry) starts: hyper 1
+//!   on a thread of its own with a current-thread tokio runtime, on `127.0.0.1:9464` by
+//!   default, with a graceful, bounded shutdown.
+//! - [`Endpoints`] is the same set of routes as a plain function and a hyper
+//!   [`Service`](hyper::service::Service), for applications that already run a server.
+//! - [`ServerOptions`] holds the limits, each with its default: header-read timeout 5 s,
+//!   request body limit 64 KiB (bodies are never read), header limit 16 KiB, 64 connections,
+//!   shutdown drain 5 s.
+//! - [`render`] is the exposition itself, as a `String`.
 
-use std::net::SocketAddr;
+mod accept;
+mod limits;
+mod render;
+mod routes;
+mod server;
 
-use crate::error::Error;
-use crate::telemetry::Pipeline;
-
-/// Renders the Prometheus text exposition (format 0.0.4) of `pipeline`.
-pub fn render(pipeline: &Pipeline) -> String {
-    use prometheus::Encoder as _;
-    let families = pipeline.registry().gather();
-    let mut out = Vec::new();
-    let _ = prometheus::TextEncoder::new().encode(&families, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// The HTTP endpoint.
-#[derive(Debug)]
-pub struct MetricsServer {
-    addr: SocketAddr,
-}
-
-impl MetricsServer {
-    /// Binds the listener.
-    pub fn bind(addr: SocketAddr, _metrics_path: &str) -> Result<Self, Error> {
-        Ok(MetricsServer { addr })
-    }
-    /// Starts serving.
-    pub fn start(&self) -> Result<SocketAddr, Error> {
-        Ok(self.addr)
-    }
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-    /// Stops serving.
-    pub fn shutdown(&self) {}
-}
+pub use limits::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, ServerOptions,
+};
+pub use render::{METRICS_CONTENT_TYPE, render, render_into};
+pub use routes::{ALLOWED_METHODS, CATALOG_PATH, Endpoints, HEALTH_PATH};
+pub use server::MetricsServer;

@@ -4,6 +4,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use prometheus::TextEncoder;
+use prometheus::proto::MetricFamily;
 
 use crate::telemetry::Pipeline;
 
@@ -50,13 +51,19 @@ pub fn render_into(pipeline: &Pipeline, out: &mut String) {
     };
 
     let start = out.len();
+    encode_families(&families, out, &ENCODE_FAILED);
+    LAST_LEN.store(out.len() - start, Ordering::Relaxed);
+}
+
+/// Encodes one family at a time, so a family the encoder rejects is dropped whole and the
+/// others stay.
+fn encode_families(families: &[MetricFamily], out: &mut String, warned: &AtomicBool) {
     let encoder = TextEncoder::new();
-    for family in &families {
+    for family in families {
         let mark = out.len();
-        // One family at a time: a family the encoder rejects is dropped whole, the others stay.
         if let Err(error) = encoder.encode_utf8(std::slice::from_ref(family), out) {
             out.truncate(mark);
-            if !ENCODE_FAILED.swap(true, Ordering::Relaxed) {
+            if !warned.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     family = family.name(),
                     %error,
@@ -65,12 +72,22 @@ pub fn render_into(pipeline: &Pipeline, out: &mut String) {
             }
         }
     }
-    LAST_LEN.store(out.len() - start, Ordering::Relaxed);
 }
 
 #[cfg(test)]
 mod tests {
-    use prometheus::proto::MetricFamily;
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use prometheus::core::{Collector, Desc};
+
+    use super::*;
+    use crate::telemetry::Config;
+
+    fn pipeline(registry: prometheus::Registry) -> Pipeline {
+        let meters = SdkMeterProvider::builder().build();
+        let tracers = SdkTracerProvider::builder().build();
+        Pipeline::new(Config::default(), meters, registry, tracers)
+    }
 
     #[test]
     fn a_rejected_family_is_left_out_and_the_rest_kept() {
@@ -79,18 +96,45 @@ mod tests {
         registry.register(Box::new(counter)).unwrap();
         let mut families = registry.gather();
         let mut empty = MetricFamily::default();
-        empty.set_name("empty".into());
+        empty.set_name("empty_family".into());
         families.insert(0, empty);
 
-        let encoder = prometheus::TextEncoder::new();
         let mut out = String::new();
-        for family in &families {
-            let mark = out.len();
-            if encoder.encode_utf8(std::slice::from_ref(family), &mut out).is_err() {
-                out.truncate(mark);
-            }
-        }
+        encode_families(&families, &mut out, &AtomicBool::new(false));
         assert!(out.contains("kept_total 0"), "{out}");
-        assert!(!out.contains("empty"), "{out}");
+        assert!(!out.contains("empty_family"), "{out}");
+    }
+
+    struct Panicking(Vec<Desc>);
+
+    impl Collector for Panicking {
+        fn desc(&self) -> Vec<&Desc> {
+            self.0.iter().collect()
+        }
+        fn collect(&self) -> Vec<MetricFamily> {
+            panic!("collector failure (expected by this test)")
+        }
+    }
+
+    #[test]
+    fn a_panicking_collector_gives_an_empty_exposition() {
+        let registry = prometheus::Registry::new();
+        let desc = Desc::new("boom".into(), "boom".into(), vec![], Default::default()).unwrap();
+        registry.register(Box::new(Panicking(vec![desc]))).unwrap();
+        let pipeline = pipeline(registry);
+        assert_eq!(render(&pipeline), "");
+    }
+
+    #[test]
+    fn renders_registered_metrics_and_appends() {
+        let registry = prometheus::Registry::new();
+        let gauge = prometheus::IntGauge::new("answer", "the answer").unwrap();
+        gauge.set(42);
+        registry.register(Box::new(gauge)).unwrap();
+        let pipeline = pipeline(registry);
+        assert!(render(&pipeline).contains("answer 42"));
+        let mut buf = String::from("# prefix\n");
+        render_into(&pipeline, &mut buf);
+        assert!(buf.starts_with("# prefix\n# HELP answer"), "{buf}");
     }
 }

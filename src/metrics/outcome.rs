@@ -83,6 +83,8 @@ fn short_type_name<T: ?Sized>() -> &'static str {
 }
 
 #[cfg(test)]
+// The borrows mirror the macro expansion, which must work whatever the value's type.
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 
