@@ -26,6 +26,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The endpoint was bound but could not be served: its thread or runtime could not be
+    /// created, or it was already shut down.
+    #[error("cannot serve the metrics endpoint on {addr}: {source}")]
+    Serve {
+        /// The bound address.
+        addr: SocketAddr,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
     /// The OpenTelemetry SDK refused the pipeline.
     #[error("OpenTelemetry pipeline: {0}")]
     OpenTelemetry(String),

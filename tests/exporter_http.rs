@@ -264,7 +264,7 @@ fn start_is_idempotent_and_shutdown_closes_the_port() {
     );
     server.shutdown(); // idempotent
     assert!(
-        matches!(server.start(), Err(Error::Bind { .. })),
+        matches!(server.start(), Err(Error::Serve { .. })),
         "a stopped server does not restart"
     );
 }

@@ -105,7 +105,7 @@ impl MetricsServer {
     /// running, later calls return the same address and start nothing.
     ///
     /// # Errors
-    /// [`Error::Bind`], naming the address, when the server thread or its runtime cannot be
+    /// [`Error::Serve`], naming the address, when the server thread or its runtime cannot be
     /// created, or when the server was [shut down](Self::shutdown) (bind a new one instead).
     pub fn start(&self) -> Result<SocketAddr, Error> {
         let addr = self.addr;
@@ -118,7 +118,7 @@ impl MetricsServer {
             }
             State::Stopped => {
                 let source = io::Error::other("the metrics server was shut down; bind a new one");
-                return Err(Error::Bind { addr, source });
+                return Err(Error::Serve { addr, source });
             }
         };
         let (stop, stopped) = oneshot::channel();
@@ -127,7 +127,7 @@ impl MetricsServer {
         let thread = thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn(move || accept::run(listener, endpoints, options, stopped, ready_tx))
-            .map_err(|source| Error::Bind { addr, source })?;
+            .map_err(|source| Error::Serve { addr, source })?;
         let outcome = ready
             .recv()
             .unwrap_or_else(|_| Err(io::Error::other("the metrics server thread exited")));
@@ -138,7 +138,7 @@ impl MetricsServer {
             }
             Err(source) => {
                 let _ = thread.join();
-                Err(Error::Bind { addr, source })
+                Err(Error::Serve { addr, source })
             }
         }
     }
