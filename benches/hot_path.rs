@@ -17,7 +17,9 @@ use std::sync::LazyLock;
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::{Telemetry, instrumented};
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, MeterProvider as _};
+use opentelemetry::metrics::{
+    BoundCounter, BoundHistogram, Counter, Histogram, MeterProvider as _,
+};
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
     Telemetry::builder()
@@ -99,7 +101,9 @@ fn benches(c: &mut Criterion) {
     let mut call = c.benchmark_group("call");
     call.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
     call.bench_function("floor", |b| b.iter(|| floor.call(black_box(7))));
-    call.bench_function("instrumented_span_false", |b| b.iter(|| instrumented_span_false(black_box(7))));
+    call.bench_function("instrumented_span_false", |b| {
+        b.iter(|| instrumented_span_false(black_box(7)))
+    });
     call.bench_function("hand_written_unbound_otel", |b| b.iter(|| hand.call(black_box(7))));
     call.finish();
 }

@@ -91,3 +91,12 @@ pub fn record_error<T, E: std::fmt::Display>(span: &tracing::Span, value: &Resul
         span.record("error", tracing::field::display(e));
     }
 }
+
+/// Runs a sync body. Passing the closure to an `FnOnce` parameter fixes its kind, so a body
+/// may return a borrow of a captured `&mut` argument (a bare `(move || body)()` would be
+/// inferred `FnMut` and rejected). Used for `span = false`; otherwise `Span::in_scope`, which
+/// takes an `FnOnce` too, runs the body.
+#[inline(always)]
+pub fn run<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}

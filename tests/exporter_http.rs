@@ -47,10 +47,7 @@ struct Response {
 
 impl Response {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -60,36 +57,23 @@ async fn send(addr: SocketAddr, head: &str) -> Response {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         let request = format!("{head}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("write request");
+        stream.write_all(request.as_bytes()).await.expect("write request");
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.expect("read response");
         raw
     };
-    let raw = timeout(HANG_GUARD, exchange)
-        .await
-        .expect("the server answers");
+    let raw = timeout(HANG_GUARD, exchange).await.expect("the server answers");
     let raw = String::from_utf8(raw).expect("UTF-8 response");
     let (head, body) = raw.split_once("\r\n\r\n").expect("header/body separator");
     let mut lines = head.lines();
     let status_line = lines.next().expect("status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .expect("status code")
-        .parse()
-        .expect("numeric status");
+    let status =
+        status_line.split(' ').nth(1).expect("status code").parse().expect("numeric status");
     let headers = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Response {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    Response { status, headers, body: body.to_owned() }
 }
 
 async fn get(addr: SocketAddr, path: &str) -> Response {
@@ -102,11 +86,7 @@ async fn metrics_are_served_in_the_text_format() {
     assert_eq!(response.status, 200, "{response:?}");
     assert_eq!(response.header("content-type"), Some(METRICS_CONTENT_TYPE));
     assert!(response.body.contains("target_info"), "{}", response.body);
-    let length: usize = response
-        .header("content-length")
-        .expect("content-length")
-        .parse()
-        .unwrap();
+    let length: usize = response.header("content-length").expect("content-length").parse().unwrap();
     assert_eq!(length, response.body.len());
 }
 
@@ -115,11 +95,7 @@ async fn head_has_the_headers_and_no_body() {
     let response = send(addr(), "HEAD /metrics HTTP/1.1").await;
     assert_eq!(response.status, 200, "{response:?}");
     assert_eq!(response.header("content-type"), Some(METRICS_CONTENT_TYPE));
-    let length: usize = response
-        .header("content-length")
-        .expect("content-length")
-        .parse()
-        .unwrap();
+    let length: usize = response.header("content-length").expect("content-length").parse().unwrap();
     assert!(length > 0, "HEAD announces the GET body's length");
     assert_eq!(response.body, "");
 }
@@ -210,11 +186,7 @@ async fn a_stalled_request_is_cut_off_and_others_are_still_served() {
         .await
         .expect("the stalled connection is closed");
     if read.is_ok() {
-        assert!(
-            !raw.starts_with(b"HTTP/1.1 200"),
-            "{}",
-            String::from_utf8_lossy(&raw)
-        );
+        assert!(!raw.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&raw));
     }
 
     // And it keeps serving afterwards.
@@ -239,10 +211,7 @@ fn binding_an_address_in_use_names_it() {
     let taken = std::net::TcpListener::bind(loopback()).expect("bind a port");
     let addr = taken.local_addr().unwrap();
     let error = MetricsServer::bind(addr, "/metrics").expect_err("the port is in use");
-    assert!(
-        matches!(error, Error::Bind { addr: a, .. } if a == addr),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::Bind { addr: a, .. } if a == addr), "{error:?}");
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
 }
 
@@ -258,10 +227,7 @@ fn start_is_idempotent_and_shutdown_closes_the_port() {
 
     server.shutdown();
     assert!(!server.is_running());
-    assert!(
-        std::net::TcpStream::connect(first).is_err(),
-        "the port refuses connections"
-    );
+    assert!(std::net::TcpStream::connect(first).is_err(), "the port refuses connections");
     server.shutdown(); // idempotent
     assert!(
         matches!(server.start(), Err(Error::Serve { .. })),
@@ -281,10 +247,7 @@ async fn shutdown_closes_idle_kept_alive_connections() {
         .await
         .unwrap();
     let mut buf = [0u8; 1024];
-    let n = timeout(HANG_GUARD, stream.read(&mut buf))
-        .await
-        .expect("answered")
-        .expect("read");
+    let n = timeout(HANG_GUARD, stream.read(&mut buf)).await.expect("answered").expect("read");
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
 
     // Shutdown blocks until the server thread is joined; the idle connection doesn't hold it.
@@ -295,24 +258,15 @@ async fn shutdown_closes_idle_kept_alive_connections() {
     .await
     .unwrap();
     let mut rest = Vec::new();
-    let read = timeout(HANG_GUARD, stream.read_to_end(&mut rest))
-        .await
-        .expect("closed");
-    assert!(
-        read.is_err() || rest.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&rest)
-    );
+    let read = timeout(HANG_GUARD, stream.read_to_end(&mut rest)).await.expect("closed");
+    assert!(read.is_err() || rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
 }
 
 #[test]
 fn a_second_install_is_refused() {
     LazyLock::force(&TELEMETRY);
-    let again = Telemetry::builder()
-        .ephemeral_port()
-        .ignore_env()
-        .install_subscriber(false)
-        .install();
+    let again =
+        Telemetry::builder().ephemeral_port().ignore_env().install_subscriber(false).install();
     assert!(matches!(again, Err(Error::AlreadyInstalled)), "{again:?}");
     // The first installation keeps serving.
     assert!(TELEMETRY.server().is_some_and(MetricsServer::is_running));
@@ -323,22 +277,12 @@ fn endpoints_answer_without_a_server() {
     LazyLock::force(&TELEMETRY);
     let endpoints = Endpoints::default();
     let request = |method: &str, path: &str| {
-        hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .body(())
-            .unwrap()
+        hyper::Request::builder().method(method).uri(path).body(()).unwrap()
     };
     assert_eq!(endpoints.respond(&request("GET", "/health")).status(), 200);
     let metrics = endpoints.respond(&request("GET", "/metrics"));
     assert_eq!(metrics.status(), 200);
     assert_eq!(metrics.headers()["content-type"], METRICS_CONTENT_TYPE);
-    assert_eq!(
-        endpoints.respond(&request("PATCH", "/metrics")).status(),
-        405
-    );
-    assert_eq!(
-        endpoints.respond(&request("GET", "/elsewhere")).status(),
-        404
-    );
+    assert_eq!(endpoints.respond(&request("PATCH", "/metrics")).status(), 405);
+    assert_eq!(endpoints.respond(&request("GET", "/elsewhere")).status(), 404);
 }

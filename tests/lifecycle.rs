@@ -11,8 +11,12 @@ fn step() -> u8 {
 #[test]
 fn calls_before_install_and_after_shutdown_are_ignored_safely() {
     assert_eq!(step(), 1, "before install: runs uninstrumented");
-    let telemetry =
-        Telemetry::builder().serve(false).ignore_env().install_subscriber(false).install().expect("install");
+    let telemetry = Telemetry::builder()
+        .serve(false)
+        .ignore_env()
+        .install_subscriber(false)
+        .install()
+        .expect("install");
     step();
     step();
     let text = telemetry.render();

@@ -42,7 +42,10 @@ fn once_prints_every_status_and_passes_promtool() {
         assert_eq!(value, 1.0, "{name} {status}");
     }
     let les: Vec<&str> = scraped
-        .find("flowmeter_execution_duration_seconds_bucket", &[("primitive_name", "tokenize"), ("status", "success")])
+        .find(
+            "flowmeter_execution_duration_seconds_bucket",
+            &[("primitive_name", "tokenize"), ("status", "success")],
+        )
         .iter()
         .filter_map(|s| s.label("le"))
         .collect();
@@ -76,10 +79,18 @@ fn serving_answers_catalog_with_every_metric_and_call_site() {
     assert!(line.contains(&format!("http://127.0.0.1:{port}/metrics")), "{line}");
     assert_eq!(catalog_response.status, 200);
     let json: serde_json::Value = serde_json::from_str(&catalog_response.body).unwrap();
-    let metrics: Vec<&str> =
-        json["metrics"].as_array().unwrap().iter().map(|m| m["prometheus_name"].as_str().unwrap()).collect();
+    let metrics: Vec<&str> = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["prometheus_name"].as_str().unwrap())
+        .collect();
     for entry in catalog::list("flowmeter") {
-        assert!(metrics.contains(&entry.prometheus_name.as_str()), "{} missing", entry.prometheus_name);
+        assert!(
+            metrics.contains(&entry.prometheus_name.as_str()),
+            "{} missing",
+            entry.prometheus_name
+        );
     }
     let sites: Vec<&str> =
         json["callsites"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();

@@ -23,7 +23,12 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn spans_named(prefix: &str) -> Vec<SpanData> {
-    EXPORTER.get_finished_spans().unwrap().into_iter().filter(|s| s.name.starts_with(prefix)).collect()
+    EXPORTER
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.name.starts_with(prefix))
+        .collect()
 }
 
 fn attr(span: &SpanData, key: &str) -> Option<String> {
@@ -125,7 +130,8 @@ fn nested_calls_are_children_of_their_caller() {
 fn a_spawned_instrumented_future_is_a_child_of_its_spawner() {
     let _serial = SERIAL.lock().unwrap();
     LazyLock::force(&TELEMETRY);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     assert_eq!(runtime.block_on(spawning_parent()), 7);
     let parent = spans_named("spawning_parent");
     let child = spans_named("spawned_child");

@@ -29,17 +29,14 @@ pub(super) fn run(
     stop: oneshot::Receiver<()>,
     ready: SyncSender<io::Result<()>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            let _ = ready.send(Err(error));
-            return;
-        }
-    };
+    let runtime =
+        match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let _ = ready.send(Err(error));
+                return;
+            }
+        };
     runtime.block_on(async move {
         // Registering with the reactor needs the runtime's context.
         let listener = match TcpListener::from_std(listener) {
@@ -104,10 +101,7 @@ async fn serve(
     // Stop accepting first (the port refuses connections from here on), then let requests in
     // flight finish, for at most the shutdown timeout.
     drop(listener);
-    if tokio::time::timeout(options.shutdown_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(options.shutdown_timeout, graceful.shutdown()).await.is_err() {
         tracing::debug!(
             "flowmeter metrics endpoint: closing connections still open after the shutdown timeout"
         );

@@ -100,10 +100,7 @@ impl Endpoints {
     /// path is matched first, so it may shadow `/catalog` or `/health`.
     pub fn new(metrics_path: impl Into<String>) -> Self {
         let metrics_path: String = metrics_path.into();
-        Endpoints {
-            metrics_path: metrics_path.into(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-        }
+        Endpoints { metrics_path: metrics_path.into(), max_body_bytes: DEFAULT_MAX_BODY_BYTES }
     }
 
     /// The largest `Content-Length` accepted; larger requests get `413`. Default 64 KiB
@@ -143,9 +140,7 @@ impl Endpoints {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large; these endpoints take no body\n",
             );
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             return response;
         }
         let Some(route) = self.route(req.uri().path()) else {
@@ -157,13 +152,9 @@ impl Endpoints {
         };
         let head = req.method() == Method::HEAD;
         if !head && req.method() != Method::GET {
-            let mut response = text(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed; use GET or HEAD\n",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+            let mut response =
+                text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed; use GET or HEAD\n");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
             return response;
         }
         let response = match route {
@@ -171,11 +162,7 @@ impl Endpoints {
             Route::Catalog => catalog_json(),
             Route::Health => text(StatusCode::OK, "ok"),
         };
-        if head {
-            without_body(response)
-        } else {
-            response
-        }
+        if head { without_body(response) } else { response }
     }
 
     fn body_too_large<B>(&self, req: &Request<B>) -> bool {
@@ -236,21 +223,14 @@ fn catalog_json() -> Response<Full<Bytes>> {
         );
     };
     let namespace = pipeline.namespace();
-    let doc = Catalog {
-        namespace,
-        metrics: catalog::list(namespace),
-        callsites: callsite::list(),
-    };
+    let doc = Catalog { namespace, metrics: catalog::list(namespace), callsites: callsite::list() };
     match serde_json::to_vec(&doc) {
         Ok(body) => respond_with(StatusCode::OK, JSON, body),
         Err(error) => {
             if !ENCODE_FAILED.swap(true, Ordering::Relaxed) {
                 tracing::warn!(%error, "flowmeter: the catalog could not be encoded as JSON (logged once)");
             }
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the catalog could not be encoded\n",
-            )
+            text(StatusCode::INTERNAL_SERVER_ERROR, "the catalog could not be encoded\n")
         }
     }
 }
@@ -285,11 +265,7 @@ mod tests {
     use super::*;
 
     fn request(method: Method, path: &str) -> Request<()> {
-        Request::builder()
-            .method(method)
-            .uri(path)
-            .body(())
-            .unwrap()
+        Request::builder().method(method).uri(path).body(()).unwrap()
     }
 
     #[test]
@@ -299,10 +275,7 @@ mod tests {
         assert_eq!(status(Method::GET, "/health"), StatusCode::OK);
         if pipeline::get().is_none() {
             assert_eq!(status(Method::GET, "/m"), StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(
-                status(Method::GET, "/catalog"),
-                StatusCode::SERVICE_UNAVAILABLE
-            );
+            assert_eq!(status(Method::GET, "/catalog"), StatusCode::SERVICE_UNAVAILABLE);
         }
         assert_eq!(status(Method::GET, "/metrics"), StatusCode::NOT_FOUND);
         let post = endpoints.respond(&request(Method::POST, "/health"));

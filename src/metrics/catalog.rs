@@ -86,22 +86,20 @@ impl MetricDef {
 
 /// Default duration boundaries in seconds, 1 ms to 60 s. The SDK's defaults (0..10 000)
 /// suit milliseconds and would put every call in the first bucket.
-pub const DURATION_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-];
+pub const DURATION_BUCKETS: &[f64] =
+    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 /// `gen_ai.client.token.usage` boundaries from the OpenTelemetry GenAI semantic conventions
 /// v1.41: powers of 4 from 1 to 4^13.
 pub const GEN_AI_TOKEN_BUCKETS: &[f64] = &[
-    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
-    4194304.0, 16777216.0, 67108864.0,
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
 ];
 
 /// `gen_ai.client.operation.duration` boundaries from the GenAI semantic conventions v1.41:
 /// doubling from 0.01 s.
-pub const GEN_AI_DURATION_BUCKETS: &[f64] = &[
-    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
+pub const GEN_AI_DURATION_BUCKETS: &[f64] =
+    &[0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
 /// Attribute keys, shared by the catalog and the code that records them.
 pub mod keys {
@@ -133,9 +131,9 @@ pub mod keys {
     pub const ERROR_TYPE: &str = "error.type";
 }
 
-use keys::*;
 use InstrumentKind::*;
 use Naming::*;
+use keys::*;
 
 const PRIMITIVE_LABELS: &[&str] = &[PRIMITIVE_NAME, PRIMITIVE_TYPE, STATUS];
 const WORKFLOW_LABELS: &[&str] = &[WORKFLOW_NAME, STATUS];
@@ -269,12 +267,7 @@ pub const GEN_AI_TOKEN_USAGE: MetricDef = MetricDef {
     kind: Histogram,
     unit: "{token}",
     description: "Number of input and output tokens used.",
-    labels: &[
-        GEN_AI_OPERATION_NAME,
-        GEN_AI_PROVIDER_NAME,
-        GEN_AI_REQUEST_MODEL,
-        GEN_AI_TOKEN_TYPE,
-    ],
+    labels: &[GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_TOKEN_TYPE],
     buckets: Some(GEN_AI_TOKEN_BUCKETS),
 };
 
@@ -285,12 +278,7 @@ pub const GEN_AI_OPERATION_DURATION: MetricDef = MetricDef {
     kind: Histogram,
     unit: "s",
     description: "GenAI operation duration.",
-    labels: &[
-        GEN_AI_OPERATION_NAME,
-        GEN_AI_PROVIDER_NAME,
-        GEN_AI_REQUEST_MODEL,
-        ERROR_TYPE,
-    ],
+    labels: &[GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, ERROR_TYPE],
     buckets: Some(GEN_AI_DURATION_BUCKETS),
 };
 

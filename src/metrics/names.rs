@@ -21,7 +21,9 @@ pub enum NameError {
     #[error("`{0}` is a reserved label (Prometheus uses job, instance, le and quantile)")]
     Reserved(String),
     /// The name already ends with the suffix the bridge will append.
-    #[error("`{0}` ends with the suffix the exporter appends (unit or `_total`); drop it from the name")]
+    #[error(
+        "`{0}` ends with the suffix the exporter appends (unit or `_total`); drop it from the name"
+    )]
     RepeatedSuffix(String),
     /// Boundaries that are empty, not finite, or not strictly increasing.
     #[error("histogram boundaries must be finite and strictly increasing: {0}")]

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter, SpanProcessor, TracerProviderBuilder};
+use opentelemetry_sdk::trace::{
+    SdkTracerProvider, SpanExporter, SpanProcessor, TracerProviderBuilder,
+};
 
 use super::config::{self, Layer, Origin, RawConfig};
 use super::guard::Telemetry;
@@ -177,7 +179,8 @@ impl TelemetryBuilder {
             SdkMeterProvider::builder().with_resource(resource.clone()).with_reader(bridge).build();
         let tracer_provider = self.tracer.with_resource(resource).build();
 
-        let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider).publish()?;
+        let pipeline =
+            Pipeline::new(config, meter_provider, registry, tracer_provider).publish()?;
         crate::metrics::warm_up(pipeline);
         let telemetry = Telemetry::new(pipeline, server);
         if pipeline.is_enabled() && self.install_subscriber {
@@ -192,9 +195,14 @@ impl TelemetryBuilder {
     fn resolve_config(&self) -> Result<config::Config, Error> {
         let mut layers: Vec<Layer> = vec![(self.raw.clone(), Origin::Builder)];
         if self.read_env {
-            layers.push((RawConfig::from_env(|name| std::env::var(name).ok()), Origin::Env("FLOWMETER_*")));
+            layers.push((
+                RawConfig::from_env(|name| std::env::var(name).ok()),
+                Origin::Env("FLOWMETER_*"),
+            ));
         }
-        let file = layers.iter().find_map(|(raw, origin)| raw.config_file.clone().map(|f| (f, origin.clone())));
+        let file = layers
+            .iter()
+            .find_map(|(raw, origin)| raw.config_file.clone().map(|f| (f, origin.clone())));
         if let Some((path, origin)) = file {
             let path = PathBuf::from(path);
             let text = std::fs::read_to_string(&path).map_err(|e| config::ConfigError {

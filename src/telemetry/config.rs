@@ -122,13 +122,15 @@ impl RawConfig {
         })?;
         let mut raw = RawConfig::default();
         for (key, value) in table {
-            let Some(field) = ENV_VARS.iter().map(|(_, f)| *f).find(|f| *f == key && *f != "config_file")
+            let Some(field) =
+                ENV_VARS.iter().map(|(_, f)| *f).find(|f| *f == key && *f != "config_file")
             else {
                 return Err(ConfigError {
                     field: "config_file",
                     value: key,
                     origin,
-                    reason: "unknown key (known: enabled, serve, listen, metrics_path, namespace)".into(),
+                    reason: "unknown key (known: enabled, serve, listen, metrics_path, namespace)"
+                        .into(),
                 });
             };
             let text = match value {
@@ -181,7 +183,12 @@ pub(crate) fn resolve(layers: &[Layer], allow_port_zero: bool) -> Result<Config,
     Ok(config)
 }
 
-fn error(field: &'static str, value: &str, origin: &Origin, reason: impl Into<String>) -> ConfigError {
+fn error(
+    field: &'static str,
+    value: &str,
+    origin: &Origin,
+    reason: impl Into<String>,
+) -> ConfigError {
     ConfigError { field, value: value.to_owned(), origin: origin.clone(), reason: reason.into() }
 }
 
@@ -193,7 +200,11 @@ fn parse_bool(field: &'static str, value: &str, origin: &Origin) -> Result<bool,
     }
 }
 
-fn parse_listen(value: &str, origin: &Origin, allow_port_zero: bool) -> Result<SocketAddr, ConfigError> {
+fn parse_listen(
+    value: &str,
+    origin: &Origin,
+    allow_port_zero: bool,
+) -> Result<SocketAddr, ConfigError> {
     let field = "listen";
     // Parse the port ourselves first, so 70000 says "out of range" rather than "invalid".
     let Some((host, port)) = value.rsplit_once(':') else {
@@ -206,10 +217,20 @@ fn parse_listen(value: &str, origin: &Origin, allow_port_zero: bool) -> Result<S
         return Err(error(field, value, origin, format!("port {port} is above 65535")));
     }
     if port == 0 && !allow_port_zero {
-        return Err(error(field, value, origin, "port 0 is not a fixed port (for an OS-chosen port in tests, use the builder's ephemeral_port())"));
+        return Err(error(
+            field,
+            value,
+            origin,
+            "port 0 is not a fixed port (for an OS-chosen port in tests, use the builder's ephemeral_port())",
+        ));
     }
     value.parse().map_err(|_| {
-        error(field, value, origin, format!("`{host}` is not an IP address (use e.g. 127.0.0.1 or [::1])"))
+        error(
+            field,
+            value,
+            origin,
+            format!("`{host}` is not an IP address (use e.g. 127.0.0.1 or [::1])"),
+        )
     })
 }
 
@@ -225,8 +246,9 @@ fn parse_path(value: &str, origin: &Origin) -> Result<String, ConfigError> {
 }
 
 fn parse_namespace(value: &str, origin: &Origin) -> Result<String, ConfigError> {
-    names::validate_identifier(value)
-        .map_err(|_| error("namespace", value, origin, "use letters, digits and `_`, not starting with a digit"))?;
+    names::validate_identifier(value).map_err(|_| {
+        error("namespace", value, origin, "use letters, digits and `_`, not starting with a digit")
+    })?;
     Ok(value.to_owned())
 }
 

@@ -42,7 +42,14 @@ impl Pipeline {
         tracer_provider: SdkTracerProvider,
     ) -> Self {
         let meter = meter_provider.meter_with_scope(scope().build());
-        Pipeline { config, meter_provider, meter, registry, tracer_provider, shut_down: AtomicBool::new(false) }
+        Pipeline {
+            config,
+            meter_provider,
+            meter,
+            registry,
+            tracer_provider,
+            shut_down: AtomicBool::new(false),
+        }
     }
 
     /// Publishes the pipeline for the process. A second call is [`Error::AlreadyInstalled`]:
@@ -91,9 +98,8 @@ impl Pipeline {
     /// and the provider returns the same meter for the same set.
     pub fn meter_for_buckets(&self, buckets: &[f64]) -> Meter {
         let key: Vec<String> = buckets.iter().map(f64::to_string).collect();
-        let scope = scope()
-            .with_attributes([KeyValue::new("flowmeter.buckets", key.join(","))])
-            .build();
+        let scope =
+            scope().with_attributes([KeyValue::new("flowmeter.buckets", key.join(","))]).build();
         self.meter_provider.meter_with_scope(scope)
     }
 

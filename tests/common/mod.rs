@@ -120,7 +120,11 @@ fn parse_sample(line: &str) -> Sample {
                 }
                 ',' => {}
                 '=' => {
-                    assert_eq!(chars.next().map(|(_, c)| c), Some('"'), "label value quote in {line}");
+                    assert_eq!(
+                        chars.next().map(|(_, c)| c),
+                        Some('"'),
+                        "label value quote in {line}"
+                    );
                     let mut value = String::new();
                     loop {
                         let (_, c) = chars.next().expect("unterminated label value");
@@ -162,7 +166,9 @@ pub fn promtool_check_metrics(text: &str) -> Option<String> {
         Ok(child) => child,
         Err(e) => {
             assert!(std::env::var_os("CI").is_none(), "promtool is required under CI: {e}");
-            eprintln!("skipping promtool check: promtool not found ({e}); scripts/test.sh installs it");
+            eprintln!(
+                "skipping promtool check: promtool not found ({e}); scripts/test.sh installs it"
+            );
             return None;
         }
     };

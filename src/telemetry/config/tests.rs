@@ -29,7 +29,10 @@ fn port_zero_is_rejected_naming_the_field() {
     let e = rejected(&[("FLOWMETER_LISTEN", "127.0.0.1:0")]);
     assert_eq!((e.field, e.value.as_str()), ("listen", "127.0.0.1:0"));
     assert!(e.to_string().contains("`listen`"), "{e}");
-    assert!(e.to_string().contains("FLOWMETER_LISTEN") || e.to_string().contains("environment"), "{e}");
+    assert!(
+        e.to_string().contains("FLOWMETER_LISTEN") || e.to_string().contains("environment"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -81,7 +84,8 @@ fn builder_beats_env_beats_file() {
         "namespace = \"from_file\"\nmetrics_path = \"/file\"\nlisten = \"127.0.0.1:1000\"\n",
     )
     .unwrap();
-    let environment = env(&[("FLOWMETER_NAMESPACE", "from_env"), ("FLOWMETER_METRICS_PATH", "/env")]);
+    let environment =
+        env(&[("FLOWMETER_NAMESPACE", "from_env"), ("FLOWMETER_METRICS_PATH", "/env")]);
     let builder = RawConfig { namespace: Some("from_builder".into()), ..RawConfig::default() };
     let config = resolve(
         &[

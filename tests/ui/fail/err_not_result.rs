@@ -1,0 +1,11 @@
+use flowmeter::instrumented;
+
+#[instrumented(err)]
+fn count() -> Option<u8> {
+    None
+}
+
+#[instrumented(err)]
+fn unit() {}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use flowmeter::instrumented;
+
+#[instrumented(level = "info")]
+fn step() {}
+
+#[instrumented(kind = "step", errors)]
+fn other() {}
+
+fn main() {}
