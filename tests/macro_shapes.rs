@@ -18,14 +18,8 @@ use flowmeter::{Telemetry, instrumented};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
 static EXPORTER: LazyLock<InMemorySpanExporter> = LazyLock::new(InMemorySpanExporter::default);
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .serve(false)
-        .ignore_env()
-        .with_span_exporter(EXPORTER.clone())
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> =
+    LazyLock::new(|| common::install_with_span_exporter(&EXPORTER));
 /// Tests of this binary share the pipeline; each uses call sites of its own, and this lock
 /// keeps span assertions from seeing another test's spans mid-flight.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -2,6 +2,8 @@
 //! one per call, with the documented attributes, error status on failure, and parent/child
 //! nesting for nested calls, including a child future spawned on tokio.
 
+mod common;
+
 use std::sync::{LazyLock, Mutex};
 
 use flowmeter::{Telemetry, instrumented};
@@ -10,14 +12,8 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use tracing::Instrument as _;
 
 static EXPORTER: LazyLock<InMemorySpanExporter> = LazyLock::new(InMemorySpanExporter::default);
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .serve(false)
-        .ignore_env()
-        .with_span_exporter(EXPORTER.clone())
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> =
+    LazyLock::new(|| common::install_with_span_exporter(&EXPORTER));
 /// The exporter is shared by the tests of this binary; each test filters by its own names,
 /// and this lock keeps `reset` of one from racing another.
 static SERIAL: Mutex<()> = Mutex::new(());

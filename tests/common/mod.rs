@@ -8,6 +8,20 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use flowmeter::Telemetry;
+use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+/// Installs the process's pipeline for span tests: spans to `exporter`, the global tracing
+/// subscriber on, no endpoint, environment ignored.
+pub fn install_with_span_exporter(exporter: &InMemorySpanExporter) -> Telemetry {
+    Telemetry::builder()
+        .serve(false)
+        .ignore_env()
+        .with_span_exporter(exporter.clone())
+        .install()
+        .expect("install telemetry")
+}
+
 /// One HTTP response.
 #[derive(Debug)]
 pub struct Response {
