@@ -119,6 +119,8 @@ pub mod keys {
     pub const MODEL: &str = "model";
     /// The LLM provider.
     pub const PROVIDER: &str = "provider";
+    /// The user-given name of an LLM spend budget.
+    pub const BUDGET_NAME: &str = "budget_name";
     /// GenAI semantic convention: operation name (`chat`, `embeddings`, ...).
     pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
     /// GenAI semantic convention: provider name.
@@ -260,6 +262,42 @@ pub const LLM_COST_SAVED: MetricDef = MetricDef {
     buckets: None,
 };
 
+/// `ns.llm.unpriced_calls`: LLM calls whose model has no price (recorded at zero cost).
+pub const LLM_UNPRICED_CALLS: MetricDef = MetricDef {
+    name: "llm.unpriced_calls",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "LLM calls whose model has no price in the price table, recorded at zero cost.",
+    labels: LLM_LABELS,
+    buckets: None,
+};
+
+/// `ns.llm.budget.remaining`: dollars left in a budget's current period.
+pub const LLM_BUDGET_REMAINING: MetricDef = MetricDef {
+    name: "llm.budget.remaining",
+    naming: Namespaced,
+    kind: Gauge,
+    unit: "{USD}",
+    description: "Dollars left in an LLM spend budget's current period.",
+    labels: &[BUDGET_NAME],
+    buckets: None,
+};
+
+/// Attempt-count boundaries for retries: exact up to 6, then coarser.
+pub const RETRY_ATTEMPT_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 16.0];
+
+/// `ns.retry.attempts`: attempts a retried primitive took, per execution.
+pub const RETRY_ATTEMPTS: MetricDef = MetricDef {
+    name: "retry.attempts",
+    naming: Namespaced,
+    kind: Histogram,
+    unit: "{attempt}",
+    description: "Attempts made per execution of a retried primitive.",
+    labels: &[PRIMITIVE_NAME, STATUS],
+    buckets: Some(RETRY_ATTEMPT_BUCKETS),
+};
+
 /// `gen_ai.client.token.usage` (GenAI semantic conventions v1.41).
 pub const GEN_AI_TOKEN_USAGE: MetricDef = MetricDef {
     name: "gen_ai.client.token.usage",
@@ -295,6 +333,9 @@ pub const CATALOG: &[MetricDef] = &[
     CACHE_ENTRIES,
     LLM_COST,
     LLM_COST_SAVED,
+    LLM_UNPRICED_CALLS,
+    LLM_BUDGET_REMAINING,
+    RETRY_ATTEMPTS,
     GEN_AI_TOKEN_USAGE,
     GEN_AI_OPERATION_DURATION,
 ];
@@ -361,6 +402,9 @@ mod tests {
                 "ns_cache_entries",
                 "ns_llm_cost_total",
                 "ns_llm_cost_saved_total",
+                "ns_llm_unpriced_calls_total",
+                "ns_llm_budget_remaining",
+                "ns_retry_attempts",
                 "gen_ai_client_token_usage",
                 "gen_ai_client_operation_duration_seconds",
             ]

@@ -29,6 +29,12 @@ pub struct Instruments {
     pub llm_cost: Counter<f64>,
     /// `ns.llm.cost.saved`
     pub llm_cost_saved: Counter<f64>,
+    /// `ns.llm.unpriced_calls`
+    pub llm_unpriced_calls: Counter<u64>,
+    /// `ns.llm.budget.remaining`
+    pub llm_budget_remaining: Gauge<f64>,
+    /// `ns.retry.attempts`
+    pub retry_attempts: Histogram<u64>,
     /// `gen_ai.client.token.usage`
     pub gen_ai_token_usage: Histogram<u64>,
     /// `gen_ai.client.operation.duration`
@@ -51,6 +57,9 @@ impl Instruments {
             cache_entries: f.u64_gauge(&catalog::CACHE_ENTRIES),
             llm_cost: f.f64_counter(&catalog::LLM_COST),
             llm_cost_saved: f.f64_counter(&catalog::LLM_COST_SAVED),
+            llm_unpriced_calls: f.u64_counter(&catalog::LLM_UNPRICED_CALLS),
+            llm_budget_remaining: f.f64_gauge(&catalog::LLM_BUDGET_REMAINING),
+            retry_attempts: f.u64_histogram(&catalog::RETRY_ATTEMPTS),
             gen_ai_token_usage: f.u64_histogram(&catalog::GEN_AI_TOKEN_USAGE),
             gen_ai_operation_duration: f.f64_histogram(&catalog::GEN_AI_OPERATION_DURATION, None),
         }
@@ -101,6 +110,15 @@ impl InstrumentFactory<'_> {
         Self::expect(def, InstrumentKind::Gauge);
         self.meter
             .u64_gauge(def.otel_name(self.namespace))
+            .with_description(def.description)
+            .with_unit(def.unit)
+            .build()
+    }
+
+    pub(crate) fn f64_gauge(&self, def: &MetricDef) -> Gauge<f64> {
+        Self::expect(def, InstrumentKind::Gauge);
+        self.meter
+            .f64_gauge(def.otel_name(self.namespace))
             .with_description(def.description)
             .with_unit(def.unit)
             .build()
