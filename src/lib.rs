@@ -28,6 +28,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
 mod error;
+mod execution;
 pub mod exporter;
 pub mod metrics;
 pub mod telemetry;

@@ -7,17 +7,15 @@
 //! is installed (so every series exists at 0 before the first call) or, for a call site that
 //! runs before that, on its first call after it.
 
-use std::sync::OnceLock;
-
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{BoundCounter, BoundHistogram, BoundUpDownCounter};
 use serde::Serialize;
 
-use super::catalog::{self, keys};
+use super::bound::{Bound, LazyBound};
+use super::catalog;
+use super::keys;
 use super::instruments::InstrumentFactory;
 use super::recording::Recording;
-use super::status::Status;
-use crate::telemetry::pipeline::{self, Pipeline};
+use crate::telemetry::pipeline::Pipeline;
 
 /// What the macro knows about a call site at compile time.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -45,7 +43,7 @@ pub struct CallsiteMeta {
 #[derive(Debug)]
 pub struct Callsite {
     meta: CallsiteMeta,
-    bound: OnceLock<Bound>,
+    bound: LazyBound,
 }
 
 /// Every call site of the program, collected by the linker.
@@ -55,7 +53,7 @@ pub static CALLSITES: [&'static Callsite];
 impl Callsite {
     /// A call site with its compile-time metadata; not yet bound.
     pub const fn new(meta: CallsiteMeta) -> Self {
-        Callsite { meta, bound: OnceLock::new() }
+        Callsite { meta, bound: LazyBound::new() }
     }
 
     /// The call site's metadata.
@@ -66,29 +64,15 @@ impl Callsite {
     /// Starts recording one execution, or `None` when telemetry is disabled or not installed
     /// (the call then runs uninstrumented).
     #[inline]
-    pub fn start(&'static self) -> Option<Recording> {
-        let bound = match self.bound.get() {
-            Some(bound) => bound,
-            None => self.bind()?,
-        };
-        Some(Recording::start(bound))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn bind(&'static self) -> Option<&'static Bound> {
-        let pipeline = pipeline::get()?;
-        if !pipeline.is_enabled() {
-            return None;
-        }
-        Some(self.bound.get_or_init(|| Bound::new(&self.meta, pipeline)))
+    pub fn start(&'static self) -> Option<Recording<'static>> {
+        self.bound.start(|pipeline| bind(&self.meta, pipeline))
     }
 }
 
 /// Binds every registered call site so their series exist (at 0) from startup.
 pub(crate) fn bind_all() {
     for callsite in CALLSITES {
-        callsite.bind();
+        callsite.bound.bind(|pipeline| bind(&callsite.meta, pipeline));
     }
 }
 
@@ -99,53 +83,24 @@ pub fn list() -> Vec<CallsiteMeta> {
     sites
 }
 
-/// The instruments of one call site, bound to its attribute sets.
-#[derive(Debug)]
-pub(crate) struct Bound {
-    by_status: [StatusHandles; 4],
-    pub(crate) active: BoundUpDownCounter<i64>,
-}
-
-#[derive(Debug)]
-struct StatusHandles {
-    count: BoundCounter<u64>,
-    duration: BoundHistogram<f64>,
-}
-
-impl Bound {
-    fn new(meta: &CallsiteMeta, pipeline: &Pipeline) -> Self {
-        let instruments = super::instruments_of(pipeline);
-        let duration = match meta.buckets {
-            None => instruments.duration.clone(),
-            // A different boundary set needs its own instrument; the SDK caches instruments
-            // per meter by name, so it gets a meter of its own (see Pipeline::meter_for_buckets).
-            Some(buckets) => InstrumentFactory {
-                meter: &pipeline.meter_for_buckets(buckets),
-                namespace: pipeline.namespace(),
-            }
-            .f64_histogram(&catalog::EXECUTION_DURATION, Some(buckets)),
-        };
-        let mut attrs = vec![
-            KeyValue::new(keys::PRIMITIVE_NAME, meta.name),
-            KeyValue::new(keys::PRIMITIVE_TYPE, meta.kind),
-        ];
-        attrs.extend(meta.labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
-        let active = instruments.active.bind(&attrs);
-        let by_status = Status::ALL.map(|status| {
-            let mut with_status = attrs.clone();
-            with_status.push(KeyValue::new(keys::STATUS, status.as_str()));
-            StatusHandles {
-                count: instruments.executions.bind(&with_status),
-                duration: duration.bind(&with_status),
-            }
-        });
-        Bound { by_status, active }
-    }
-
-    #[inline]
-    pub(crate) fn record(&self, status: Status, seconds: f64) {
-        let handles = &self.by_status[status.index()];
-        handles.count.add(1);
-        handles.duration.record(seconds);
-    }
+/// Binds a call site's handles: its name, kind and static labels, with its own duration
+/// boundaries when it declares some.
+fn bind(meta: &CallsiteMeta, pipeline: &Pipeline) -> Bound {
+    let instruments = super::instruments_of(pipeline);
+    let duration = match meta.buckets {
+        None => instruments.duration.clone(),
+        // A different boundary set needs its own instrument; the SDK caches instruments
+        // per meter by name, so it gets a meter of its own (see Pipeline::meter_for_buckets).
+        Some(buckets) => InstrumentFactory {
+            meter: &pipeline.meter_for_buckets(buckets),
+            namespace: pipeline.namespace(),
+        }
+        .f64_histogram(&catalog::EXECUTION_DURATION, Some(buckets)),
+    };
+    let mut attrs = vec![
+        KeyValue::new(keys::PRIMITIVE_NAME, meta.name),
+        KeyValue::new(keys::PRIMITIVE_TYPE, meta.kind),
+    ];
+    attrs.extend(meta.labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
+    Bound::new(&instruments.executions, &duration, Some(&instruments.active), attrs)
 }

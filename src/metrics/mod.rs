@@ -1,6 +1,7 @@
 //! Metrics: the catalog, the instruments created from it, and the per-call-site bound
 //! handles that `#[instrumented]` records through.
 
+pub(crate) mod bound;
 pub mod callsite;
 pub mod catalog;
 pub(crate) mod clock;
@@ -13,7 +14,7 @@ mod status;
 use std::sync::OnceLock;
 
 pub use callsite::CallsiteMeta;
-pub use catalog::{CATALOG, InstrumentKind, MetricDef, MetricInfo};
+pub use catalog::{keys, CATALOG, InstrumentKind, MetricDef, MetricInfo};
 pub use instruments::Instruments;
 pub use status::Status;
 

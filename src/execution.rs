@@ -1,0 +1,90 @@
+//! One execution: the metrics recording and the span of a call, finished together.
+
+use crate::metrics::Status;
+use crate::metrics::callsite::Callsite;
+use crate::metrics::outcome::Classified;
+use crate::metrics::recording::Recording;
+
+/// One execution of an instrumented call site or primitive: its metrics recording and its span.
+///
+/// Dropped without [`Execution::finish`], it marks the span `panic` (while unwinding) or
+/// `cancelled` (a future dropped mid-flight); the [`Recording`] it owns does the same for the
+/// metrics.
+#[derive(Debug)]
+pub struct Execution<'a> {
+    recording: Option<Recording<'a>>,
+    span: tracing::Span,
+    finished: bool,
+}
+
+impl<'a> Execution<'a> {
+    /// An execution from its parts: a recording (if telemetry is on) and a span.
+    #[inline]
+    pub fn new(recording: Option<Recording<'a>>, span: tracing::Span) -> Self {
+        Execution { recording, span, finished: false }
+    }
+
+    /// Starts an execution of `callsite`. `make_span` runs only when telemetry is on.
+    #[inline]
+    pub fn start(
+        callsite: &'static Callsite,
+        make_span: impl FnOnce() -> tracing::Span,
+    ) -> Execution<'static> {
+        let recording = callsite.start();
+        let span = if recording.is_some() { make_span() } else { tracing::Span::none() };
+        Execution { recording, span, finished: false }
+    }
+
+    /// Starts an execution without a span (`span = false`).
+    #[inline]
+    pub fn start_without_span(callsite: &'static Callsite) -> Execution<'static> {
+        Execution { recording: callsite.start(), span: tracing::Span::none(), finished: false }
+    }
+
+    /// The execution's span (disabled when telemetry is off or `span = false`).
+    #[inline]
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Ends the execution with the classification of its returned value.
+    #[inline]
+    pub fn finish(mut self, outcome: Classified) {
+        self.finished = true;
+        if let Some(recording) = self.recording.take() {
+            recording.finish(outcome.status);
+        }
+        if !self.span.is_disabled() {
+            record_status(&self.span, outcome.status, outcome.error_type);
+        }
+    }
+}
+
+impl Drop for Execution<'_> {
+    fn drop(&mut self) {
+        if !self.finished && !self.span.is_disabled() {
+            let status = if std::thread::panicking() { Status::Panic } else { Status::Cancelled };
+            record_status(&self.span, status, None);
+        }
+    }
+}
+
+/// Records the outcome on a span: `status`, and for failures `error.type` and the
+/// OpenTelemetry error status (tracing-opentelemetry reads `otel.status_code`).
+pub(crate) fn record_status(span: &tracing::Span, status: Status, error_type: Option<&'static str>) {
+    span.record("status", status.as_str());
+    match status {
+        Status::Success => {}
+        Status::Error => {
+            span.record("otel.status_code", "ERROR");
+            if let Some(error_type) = error_type {
+                span.record("error.type", error_type);
+            }
+        }
+        Status::Panic | Status::Cancelled => {
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", status.as_str());
+        }
+    }
+}
+
