@@ -71,7 +71,11 @@ impl Drop for Execution<'_> {
 
 /// Records the outcome on a span: `status`, and for failures `error.type` and the
 /// OpenTelemetry error status (tracing-opentelemetry reads `otel.status_code`).
-pub(crate) fn record_status(span: &tracing::Span, status: Status, error_type: Option<&'static str>) {
+pub(crate) fn record_status(
+    span: &tracing::Span,
+    status: Status,
+    error_type: Option<&'static str>,
+) {
     span.record("status", status.as_str());
     match status {
         Status::Success => {}
@@ -87,4 +91,3 @@ pub(crate) fn record_status(span: &tracing::Span, status: Status, error_type: Op
         }
     }
 }
-

@@ -31,6 +31,7 @@ mod error;
 mod execution;
 pub mod exporter;
 pub mod metrics;
+pub mod primitives;
 pub mod telemetry;
 
 #[doc(hidden)]

@@ -3,12 +3,12 @@
 pub use linkme;
 pub use tracing;
 
+pub use crate::execution::Execution;
 pub use crate::metrics::Status;
 pub use crate::metrics::callsite::{CALLSITES, Callsite, CallsiteMeta};
 pub use crate::metrics::outcome::{
     Classified, ClassifyAny, ClassifyResult, Outcome, classify_error_if, classify_ok_if,
 };
-pub use crate::execution::Execution;
 pub use crate::metrics::recording::Recording;
 
 /// Records an error's `Display` on the span's `error` field (the `err` option).

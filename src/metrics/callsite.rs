@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::bound::{Bound, LazyBound};
 use super::catalog;
-use super::keys;
 use super::instruments::InstrumentFactory;
+use super::keys;
 use super::recording::Recording;
 use crate::telemetry::pipeline::Pipeline;
 

@@ -14,7 +14,7 @@ mod status;
 use std::sync::OnceLock;
 
 pub use callsite::CallsiteMeta;
-pub use catalog::{keys, CATALOG, InstrumentKind, MetricDef, MetricInfo};
+pub use catalog::{CATALOG, InstrumentKind, MetricDef, MetricInfo, keys};
 pub use instruments::Instruments;
 pub use status::Status;
 

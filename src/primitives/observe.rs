@@ -1,0 +1,107 @@
+//! How a primitive measures itself: a runtime-named call site whose executions are counted,
+//! timed and traced around the primitive's own future.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use opentelemetry::KeyValue;
+use tracing::Instrument as _;
+use tracing::field::{Empty, display};
+
+use super::Error;
+use crate::execution::Execution;
+use crate::metrics::bound::{Bound, LazyBound};
+use crate::metrics::keys;
+use crate::metrics::outcome::Classified;
+use crate::metrics::recording::Recording;
+use crate::metrics::{Status, instruments_of};
+use crate::telemetry::pipeline::Pipeline;
+
+/// The name, kind and bound instruments of one primitive instance.
+///
+/// The span's OpenTelemetry name is the primitive's name (`otel.name`); the `tracing` name
+/// is the constant `flowmeter.primitive`, since `tracing` span names are static.
+#[derive(Debug)]
+#[allow(unreachable_pub)] // pub only for the sealed `Flatten` trait; the module is private
+pub struct Observed {
+    name: Cow<'static, str>,
+    kind: &'static str,
+    bound: LazyBound,
+}
+
+impl Observed {
+    pub(crate) fn new(name: impl Into<Cow<'static, str>>, kind: &'static str) -> Self {
+        Observed { name: name.into(), kind, bound: LazyBound::new() }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Renames (before the first run; a bound instance keeps its first name's series).
+    pub(crate) fn rename(&mut self, name: impl Into<Cow<'static, str>>) {
+        self.name = name.into();
+        self.bound = LazyBound::new();
+    }
+
+    /// Runs `future` as one execution of this primitive: counted by status, timed, traced
+    /// in a child span of the current one. Dropping the returned future records `cancelled`.
+    pub(crate) async fn run<T>(
+        &self,
+        future: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let recording = self.bound.start(|pipeline| self.bind(pipeline));
+        let span = || {
+            tracing::info_span!(
+                "flowmeter.primitive",
+                otel.name = %self.name,
+                primitive.name = %self.name,
+                primitive.type = self.kind,
+                status = Empty,
+                error.type = Empty,
+                error = Empty,
+                otel.status_code = Empty,
+            )
+        };
+        execute(recording, span, future).await
+    }
+
+    fn bind(&self, pipeline: &Pipeline) -> Bound {
+        let instruments = instruments_of(pipeline);
+        let attrs = vec![
+            KeyValue::new(keys::PRIMITIVE_NAME, self.name.to_string()),
+            KeyValue::new(keys::PRIMITIVE_TYPE, self.kind),
+        ];
+        Bound::new(&instruments.executions, &instruments.duration, Some(&instruments.active), attrs)
+    }
+}
+
+/// Runs `future` as one execution: `span` is built only when `recording` is on; the result
+/// is classified, its error recorded on the span, and both finished. Shared by primitives and
+/// workflows.
+pub(crate) async fn execute<T>(
+    recording: Option<Recording<'_>>,
+    span: impl FnOnce() -> tracing::Span,
+    future: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let span = if recording.is_some() { span() } else { tracing::Span::none() };
+    let execution = Execution::new(recording, span);
+    let result = if execution.span().is_disabled() {
+        future.await
+    } else {
+        future.instrument(execution.span().clone()).await
+    };
+    if let Err(error) = &result {
+        execution.span().record("error", display(error));
+    }
+    execution.finish(classify(&result));
+    result
+}
+
+/// `Ok` is a success; an `Err` is an error with the variant as its type.
+pub(crate) fn classify<T>(result: &Result<T, Error>) -> Classified {
+    match result {
+        Ok(_) => Classified::SUCCESS,
+        Err(error) => Classified { status: Status::Error, error_type: Some(error.kind()) },
+    }
+}

@@ -1,0 +1,80 @@
+//! [`Workflow`]: a named run of a primitive, one trace per run.
+
+use std::sync::Arc;
+
+use opentelemetry::KeyValue;
+use tracing::field::Empty;
+
+use super::observe::execute;
+use super::{Context, Error, Primitive};
+use crate::metrics::bound::{Bound, LazyBound};
+use crate::metrics::{instruments_of, keys};
+
+/// A named workflow: each [`run`](Self::run) is one trace rooted at the workflow's span, and
+/// records `ns_workflow_executions_total{workflow_name,status}` and
+/// `ns_workflow_duration_seconds{workflow_name,status}` under the name given here (never a
+/// type name). The run's [`Context`] carries the name and a fresh workflow id.
+#[derive(Debug)]
+pub struct Workflow<P> {
+    name: Arc<str>,
+    primitive: P,
+    bound: LazyBound,
+}
+
+impl<P> Workflow<P> {
+    /// A workflow called `name` running `primitive`.
+    pub fn new(name: impl Into<Arc<str>>, primitive: P) -> Self {
+        Workflow { name: name.into(), primitive, bound: LazyBound::new() }
+    }
+
+    /// The workflow's name (the `workflow_name` label).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The primitive the workflow runs.
+    pub fn primitive(&self) -> &P {
+        &self.primitive
+    }
+
+    /// Runs once with a new [`Context`].
+    pub async fn run<I>(&self, input: I) -> Result<P::Output, Error>
+    where
+        I: Send,
+        P: Primitive<I>,
+    {
+        self.run_with(input, Context::new(self.name.clone())).await
+    }
+
+    /// Runs once in `ctx` (for example one carrying an upstream correlation id).
+    pub async fn run_with<I>(&self, input: I, ctx: Context) -> Result<P::Output, Error>
+    where
+        I: Send,
+        P: Primitive<I>,
+    {
+        let recording = self.bound.start(|pipeline| {
+            let instruments = instruments_of(pipeline);
+            let attrs = vec![KeyValue::new(keys::WORKFLOW_NAME, self.name.to_string())];
+            Bound::new(
+                &instruments.workflow_executions,
+                &instruments.workflow_duration,
+                None,
+                attrs,
+            )
+        });
+        let span = || {
+            tracing::info_span!(
+                "flowmeter.workflow",
+                otel.name = %self.name,
+                workflow.name = %self.name,
+                workflow.id = ctx.workflow_id(),
+                correlation.id = ctx.correlation_id(),
+                status = Empty,
+                error.type = Empty,
+                error = Empty,
+                otel.status_code = Empty,
+            )
+        };
+        execute(recording, span, self.primitive.run(input, &ctx)).await
+    }
+}
