@@ -11,6 +11,9 @@ use super::step::{FromFn, Step};
 mod sealed {
     use super::*;
 
+    /// A parallel's mode, limit and observation, kept when it is extended.
+    pub type Settings = (Mode, Option<usize>, Observed);
+
     /// How a primitive takes part in a sequence or a parallel. Sequences contribute their
     /// links and parallels their branches, so compositions flatten.
     pub trait Flatten: Sized {
@@ -21,11 +24,11 @@ mod sealed {
         /// The links, and the sequence's own observation if this is a sequence.
         fn into_link(self) -> (Self::Link, Option<Observed>);
         /// The branches, and the parallel's settings if this is a parallel.
-        fn into_branches(self) -> (Self::Branches, Option<(Mode, Option<usize>, Observed)>);
+        fn into_branches(self) -> (Self::Branches, Option<Settings>);
     }
 }
 
-pub(crate) use sealed::Flatten;
+pub(crate) use sealed::{Flatten, Settings};
 
 /// Composition of flowmeter's primitives.
 ///
@@ -67,7 +70,7 @@ macro_rules! leaf_primitives {
             fn into_link(self) -> (Self, Option<Observed>) {
                 (self, None)
             }
-            fn into_branches(self) -> (Branch<Self>, Option<(Mode, Option<usize>, Observed)>) {
+            fn into_branches(self) -> (Branch<Self>, Option<Settings>) {
                 (Branch(self), None)
             }
         }
@@ -105,7 +108,7 @@ impl<C> Flatten for Sequential<C> {
         let (chain, observed) = self.into_parts();
         (chain, Some(observed))
     }
-    fn into_branches(self) -> (Branch<Self>, Option<(Mode, Option<usize>, Observed)>) {
+    fn into_branches(self) -> (Branch<Self>, Option<Settings>) {
         (Branch(self), None)
     }
 }
@@ -116,7 +119,7 @@ impl<B> Flatten for Parallel<B> {
     fn into_link(self) -> (Self, Option<Observed>) {
         (self, None)
     }
-    fn into_branches(self) -> (B, Option<(Mode, Option<usize>, Observed)>) {
+    fn into_branches(self) -> (B, Option<Settings>) {
         let (branches, mode, limit, observed) = self.into_parts();
         (branches, Some((mode, limit, observed)))
     }
