@@ -12,6 +12,7 @@ mod sealed {
     use super::*;
 
     /// A parallel's mode, limit and observation, kept when it is extended.
+    #[allow(unreachable_pub)] // part of the sealed trait's signature
     pub type Settings = (Mode, Option<usize>, Observed);
 
     /// How a primitive takes part in a sequence or a parallel. Sequences contribute their
