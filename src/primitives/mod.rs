@@ -26,8 +26,8 @@
 
 mod context;
 mod error;
-mod observe;
-mod ops;
+pub(crate) mod observe;
+pub(crate) mod ops;
 mod parallel;
 mod sequential;
 mod step;

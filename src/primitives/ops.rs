@@ -1,8 +1,6 @@
 //! Composition: `>>` and [`Compose::then`] build sequences, `|` and [`Compose::and`] build
 //! parallels, flattening as they go.
 
-use std::ops::{BitOr, Shr};
-
 use super::observe::Observed;
 use super::parallel::{self, Branch, Fork, Mode, Parallel, Settled};
 use super::sequential::{self, Chain, Sequential};
@@ -65,14 +63,16 @@ impl<T: Flatten> Compose for T {}
 /// `>>` and `|` operators for every flowmeter primitive type.
 macro_rules! leaf_primitives {
     ($($ty:ident<$($g:ident),*>),* $(,)?) => {$(
-        impl<$($g),*> Flatten for $ty<$($g),*> {
+        impl<$($g),*> $crate::primitives::ops::Flatten for $ty<$($g),*> {
             type Link = Self;
-            type Branches = Branch<Self>;
-            fn into_link(self) -> (Self, Option<Observed>) {
+            type Branches = $crate::primitives::Branch<Self>;
+            fn into_link(self) -> (Self, Option<$crate::primitives::observe::Observed>) {
                 (self, None)
             }
-            fn into_branches(self) -> (Branch<Self>, Option<Settings>) {
-                (Branch(self), None)
+            fn into_branches(
+                self,
+            ) -> ($crate::primitives::Branch<Self>, Option<$crate::primitives::ops::Settings>) {
+                ($crate::primitives::Branch(self), None)
             }
         }
     )*};
@@ -80,17 +80,23 @@ macro_rules! leaf_primitives {
 
 macro_rules! operators {
     ($($ty:ident<$($g:ident),*>),* $(,)?) => {$(
-        impl<$($g,)* Rhs: Compose> Shr<Rhs> for $ty<$($g),*> {
-            type Output = Sequential<Chain<<Self as Flatten>::Link, Rhs::Link>>;
+        impl<$($g,)* Rhs: $crate::primitives::Compose> ::core::ops::Shr<Rhs> for $ty<$($g),*> {
+            type Output = $crate::primitives::Sequential<$crate::primitives::Chain<
+                <Self as $crate::primitives::ops::Flatten>::Link,
+                <Rhs as $crate::primitives::ops::Flatten>::Link,
+            >>;
             fn shr(self, next: Rhs) -> Self::Output {
-                self.then(next)
+                $crate::primitives::Compose::then(self, next)
             }
         }
 
-        impl<$($g,)* Rhs: Compose> BitOr<Rhs> for $ty<$($g),*> {
-            type Output = Parallel<Fork<<Self as Flatten>::Branches, Rhs::Branches>>;
+        impl<$($g,)* Rhs: $crate::primitives::Compose> ::core::ops::BitOr<Rhs> for $ty<$($g),*> {
+            type Output = $crate::primitives::Parallel<$crate::primitives::Fork<
+                <Self as $crate::primitives::ops::Flatten>::Branches,
+                <Rhs as $crate::primitives::ops::Flatten>::Branches,
+            >>;
             fn bitor(self, other: Rhs) -> Self::Output {
-                self.and(other)
+                $crate::primitives::Compose::and(self, other)
             }
         }
     )*};
