@@ -63,15 +63,13 @@ fn method_tokens(
     }
     // The method's own span options contradict a `span = false` it inherits.
     let span_off = own.span.as_ref().or(defaults.span.as_ref()).is_some_and(|s| !s.value);
-    if let Some(key) = ["skip", "skip_all", "fields", "err"].iter().find_map(|k| own.key(k)) {
-        if span_off {
-            return Err(syn::Error::new(
-                key.span(),
-                format!(
-                    "`{key}` configures the span, and this method's span is off (`span = false`)"
-                ),
-            ));
-        }
+    if let Some(key) = ["skip", "skip_all", "fields", "err"].iter().find_map(|k| own.key(k))
+        && span_off
+    {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` configures the span, and this method's span is off (`span = false`)"),
+        ));
     }
     let args = own.or(defaults_for(defaults, method));
     let name = match (&args.name, type_name) {

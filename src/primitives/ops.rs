@@ -108,6 +108,18 @@ pub(crate) use {leaf_primitives, operators};
 leaf_primitives!(Step<F>, FromFn<F>, Settled<B>);
 operators!(Step<F>, FromFn<F>, Settled<B>, Sequential<C>, Parallel<B>);
 
+/// Boxed primitives compose with `then` and `and` (operators cannot be implemented on `Box`).
+impl<I, O> Flatten for super::BoxPrimitive<I, O> {
+    type Link = Self;
+    type Branches = Branch<Self>;
+    fn into_link(self) -> (Self, Option<Observed>) {
+        (self, None)
+    }
+    fn into_branches(self) -> (Branch<Self>, Option<Settings>) {
+        (Branch(self), None)
+    }
+}
+
 impl<C> Flatten for Sequential<C> {
     type Link = C;
     type Branches = Branch<Self>;

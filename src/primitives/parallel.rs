@@ -82,6 +82,33 @@ where
     }
 }
 
+/// A run-time list of branches of one type.
+impl<I, P> Branches<I> for Vec<P>
+where
+    I: Clone + Send,
+    P: Primitive<I>,
+{
+    type Output = P::Output;
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn start<'a>(
+        &'a self,
+        input: &I,
+        contexts: &mut std::slice::Iter<'a, Context>,
+        futures: &mut Vec<BoxFuture<'a, Result<Self::Output, Error>>>,
+    ) where
+        I: 'a,
+    {
+        for branch in self {
+            let ctx = contexts.next().expect("one context per branch");
+            futures.push(Box::pin(branch.run(input.clone(), ctx)));
+        }
+    }
+}
+
 /// When a parallel primitive succeeds, and what happens to the other branches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -114,6 +141,17 @@ pub struct Parallel<B> {
 pub(crate) const DEFAULT_NAME: &str = "parallel";
 
 impl<B> Parallel<B> {
+    /// A parallel over `branches`: a [`Fork`] (as `|` builds) or a `Vec` of primitives of one
+    /// type, for branch counts known only at run time. Fail-fast, no limit, named `parallel`.
+    pub fn new(branches: B) -> Self {
+        Parallel {
+            branches,
+            mode: Mode::FailFast,
+            limit: None,
+            observed: Observed::new(DEFAULT_NAME, "parallel"),
+        }
+    }
+
     pub(crate) fn into_parts(self) -> (B, Mode, Option<usize>, Observed) {
         (self.branches, self.mode, self.limit, self.observed)
     }

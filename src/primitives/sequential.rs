@@ -32,6 +32,23 @@ where
     }
 }
 
+/// A run-time list of steps, each feeding the next (all `I -> I`); not measured on its own.
+impl<I, P> Primitive<I> for Vec<P>
+where
+    I: Send,
+    P: Primitive<I, Output = I>,
+{
+    type Output = I;
+
+    async fn run(&self, input: I, ctx: &Context) -> Result<I, Error> {
+        let mut value = input;
+        for step in self {
+            value = step.run(value, ctx).await?;
+        }
+        Ok(value)
+    }
+}
+
 /// Steps run one after the other, each output the next input; measured as one
 /// `primitive_type="sequential"` execution whose span parents every step's span.
 ///
@@ -48,6 +65,12 @@ pub struct Sequential<C> {
 pub(crate) const DEFAULT_NAME: &str = "sequential";
 
 impl<C> Sequential<C> {
+    /// A sequence over `chain`: a [`Chain`] (as `>>` builds), or a `Vec` of primitives whose
+    /// output type is their input type, for sequences whose length is known only at run time.
+    pub fn new(chain: C) -> Self {
+        Sequential { chain, observed: Observed::new(DEFAULT_NAME, "sequential") }
+    }
+
     /// Names the sequence (the `primitive_name` label; default `sequential`).
     pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.observed.rename(name);
