@@ -30,6 +30,7 @@
 mod error;
 mod execution;
 pub mod exporter;
+pub mod llm;
 pub mod metrics;
 pub mod primitives;
 pub mod telemetry;

@@ -28,6 +28,9 @@ struct Inner {
     checkpoints: Mutex<Vec<Checkpoint>>,
 }
 
+/// Numbers child contexts; a child's id is `{workflow id}.{n}`.
+static NEXT_CHILD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// A named point of a run, with the time elapsed since its context started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -106,7 +109,12 @@ impl Context {
                 workflow_name: parent.workflow_name.clone(),
                 workflow_id: parent.workflow_id.clone(),
                 correlation_id: parent.correlation_id.clone(),
-                context_id: uuid::Uuid::new_v4().to_string(),
+                // Unique within the run without asking the OS for randomness per branch.
+                context_id: format!(
+                    "{}.{}",
+                    parent.workflow_id,
+                    NEXT_CHILD.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                ),
                 causation_id: Some(parent.context_id.clone()),
                 tags: BTreeMap::new(),
                 baggage: parent.baggage.clone(),

@@ -24,24 +24,40 @@
 //! assert_eq!(counts, vec![3, 13]);
 //! ```
 
+mod backoff;
+mod cached;
+mod conditional;
 mod context;
 mod error;
+mod fallback;
 pub(crate) mod observe;
 pub(crate) mod ops;
 mod parallel;
+mod retry;
+mod router;
 mod sequential;
 mod step;
+mod timeout;
 mod workflow;
 
 use std::future::Future;
 use std::pin::Pin;
 
+pub use backoff::Backoff;
+pub use cached::{
+    Cached, DEFAULT_MAX_CAPACITY, KeyFn, SameKey, SavedCost, SharedLoadError, cached,
+};
+pub use conditional::{Conditional, when};
 pub use context::{Checkpoint, Context};
 pub use error::{BoxError, Error};
+pub use fallback::{Alternatives, Fallback, Or, fallback};
 pub use ops::Compose;
 pub use parallel::{Branch, Branches, Fork, Mode, Parallel, Settled};
+pub use retry::{Retry, retry};
+pub use router::{Router, router};
 pub use sequential::{Chain, Sequential};
 pub use step::{FromFn, Step, from_fn, step};
+pub use timeout::{NoFallback, OnTimeout, Timeout, timeout};
 pub use workflow::Workflow;
 
 /// An asynchronous operation from `I` to [`Output`](Primitive::Output) that records its own
