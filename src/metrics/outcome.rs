@@ -76,7 +76,7 @@ pub fn classify_error_if<T>(value: &T, error_if: impl FnOnce(&T) -> bool) -> Cla
 }
 
 /// `std::any::type_name` without the module path or generic arguments: bounded, readable.
-fn short_type_name<T: ?Sized>() -> &'static str {
+pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     let full = std::any::type_name::<T>();
     let base = full.split('<').next().unwrap_or(full);
     base.rsplit("::").next().unwrap_or(base)

@@ -50,7 +50,6 @@ impl Observed {
         &self,
         future: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let recording = self.bound.start(|pipeline| self.bind(pipeline));
         let span = || {
             tracing::info_span!(
                 "flowmeter.primitive",
@@ -63,6 +62,17 @@ impl Observed {
                 otel.status_code = Empty,
             )
         };
+        self.run_in(span, future).await
+    }
+
+    /// [`run`](Self::run) with a span of the primitive's own making (it must declare
+    /// `status`, `error.type`, `error` and `otel.status_code` as `Empty`).
+    pub(crate) async fn run_in<T>(
+        &self,
+        span: impl FnOnce() -> tracing::Span,
+        future: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let recording = self.bound.start(|pipeline| self.bind(pipeline));
         execute(recording, span, future).await
     }
 
