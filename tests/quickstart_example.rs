@@ -5,22 +5,13 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use common::{http_get, parse, promtool_check_metrics};
 use flowmeter::metrics::catalog;
 
 fn quickstart() -> Command {
-    // target/debug/deps/quickstart_example-… → target/debug/examples/quickstart
-    let exe = std::env::current_exe().unwrap();
-    let path: PathBuf = exe.parent().unwrap().parent().unwrap().join("examples").join("quickstart");
-    assert!(path.exists(), "{} not built (cargo test builds examples)", path.display());
-    let mut command = Command::new(path);
-    for (var, _) in flowmeter::telemetry::config::ENV_VARS {
-        command.env_remove(var);
-    }
-    command
+    common::example("quickstart")
 }
 
 #[test]

@@ -22,6 +22,20 @@ pub fn install_with_span_exporter(exporter: &InMemorySpanExporter) -> Telemetry 
         .expect("install telemetry")
 }
 
+/// A command running the example binary `name` (cargo builds examples for `cargo test`),
+/// with every `FLOWMETER_*` variable removed.
+pub fn example(name: &str) -> Command {
+    // target/debug/deps/<test>-<hash> → target/debug/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    assert!(path.exists(), "{} not built (cargo test builds examples)", path.display());
+    let mut command = Command::new(path);
+    for (var, _) in flowmeter::telemetry::config::ENV_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
 /// One HTTP response.
 #[derive(Debug)]
 pub struct Response {

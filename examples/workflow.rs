@@ -1,0 +1,213 @@
+//! A document pipeline built from flowmeter's primitives:
+//!
+//! ```text
+//! fetch (retried) >> ( summarize: LLM with a timeout | classify: LLM ) >> enrich (cached by category)
+//! ```
+//!
+//! Every primitive measures itself; each document is one workflow run and one trace, printed
+//! as an indented tree (span, duration, status), with the dollars spent so far.
+//!
+//! ```text
+//! cargo run --example workflow            # a batch every 5 s, /metrics on 127.0.0.1:9464, Ctrl-C stops
+//! cargo run --example workflow -- --once  # one batch, the traces and the exposition, then exit
+//! ```
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use flowmeter::Telemetry;
+use flowmeter::llm::{OpenAiUsage, Usage, UsageError};
+use flowmeter::primitives::{
+    Backoff, Compose as _, Context, LlmOutput, LlmResponse, Workflow, cached, llm_call, retry,
+    step, timeout,
+};
+use opentelemetry::trace::SpanId;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+
+/// A fetched document.
+#[derive(Debug, Clone)]
+struct Document {
+    id: u32,
+    text: String,
+}
+
+/// The pipeline's result for one document: reading suggestions for its category (cached per
+/// category, so documents of a category already seen are answered from the cache).
+#[derive(Debug, Clone)]
+struct Enriched {
+    category: String,
+    related: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("document store unavailable (attempt {0})")]
+struct StoreUnavailable(u32);
+
+static FETCH_ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+
+/// A document store that fails the first attempt for every third document.
+async fn fetch_document(id: u32) -> Result<Document, StoreUnavailable> {
+    let attempt = FETCH_ATTEMPTS.fetch_add(1, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    if id % 3 == 0 && attempt % 2 == 0 {
+        return Err(StoreUnavailable(attempt));
+    }
+    Ok(Document { id, text: format!("Quarterly report {id}: revenue grew while costs fell.") })
+}
+
+/// A simulated chat-completion client: latency and token counts from the document; document 4
+/// is slow enough to hit the summarizer's timeout.
+async fn chat(
+    model: &'static str,
+    doc: &Document,
+    task: &str,
+) -> Result<LlmResponse<String>, UsageError> {
+    let slow = doc.id % 5 == 4 && task == "summarize";
+    tokio::time::sleep(Duration::from_millis(if slow {
+        500
+    } else {
+        10 + u64::from(doc.id % 4) * 5
+    }))
+    .await;
+    let prompt = 800 + 40 * i64::from(doc.id);
+    let usage = Usage::openai(
+        model,
+        OpenAiUsage {
+            prompt_tokens: prompt,
+            cached_tokens: prompt / 2,
+            completion_tokens: 120,
+            reasoning_tokens: 0,
+        },
+    )?;
+    let output = match task {
+        "classify" => ["finance", "operations"][doc.id as usize % 2].to_owned(),
+        _ => format!("{} (summarized)", doc.text.split(':').next().unwrap_or_default()),
+    };
+    Ok(LlmResponse { output, usage })
+}
+
+fn pipeline() -> Workflow<impl flowmeter::primitives::Primitive<u32, Output = Enriched>> {
+    let fetch = retry(
+        "fetch_retry",
+        step("fetch", |id: u32, _ctx: Context| fetch_document(id)).kind("retrieval"),
+    )
+    .max_attempts(3)
+    .backoff(Backoff::exponential(Duration::from_millis(5)));
+    let summarize = timeout(
+        "summarize_timeout",
+        Duration::from_millis(200),
+        llm_call("summarize", "openai", "gpt-4o-mini", |doc: Document, _ctx| async move {
+            chat("gpt-4o-mini", &doc, "summarize").await
+        }),
+    );
+    let classify =
+        llm_call("classify", "openai", "gpt-4o-mini", |doc: Document, _ctx| async move {
+            chat("gpt-4o-mini", &doc, "classify").await
+        });
+    let enrich = cached(
+        "enrich",
+        step("enrich", |notes: Vec<LlmOutput<String>>, _ctx: Context| async move {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            let category = notes[1].output.clone();
+            let related = vec![format!("{category}-handbook"), format!("{category}-faq")];
+            Ok::<_, std::io::Error>(Enriched { category, related })
+        }),
+    )
+    .key(|notes: &Vec<LlmOutput<String>>| notes[1].output.clone())
+    .time_to_live(Duration::from_secs(60));
+    let annotate = (summarize | classify).named("annotate");
+    Workflow::new("document_pipeline", fetch.then(annotate).then(enrich).named("pipeline"))
+}
+
+/// Prints the spans of one trace as an indented tree.
+fn print_trace(spans: &[SpanData], root: &SpanData) {
+    let mut children: HashMap<SpanId, Vec<&SpanData>> = HashMap::new();
+    for span in spans.iter().filter(|s| s.span_context.trace_id() == root.span_context.trace_id()) {
+        children.entry(span.parent_span_id).or_default().push(span);
+    }
+    fn walk(span: &SpanData, depth: usize, children: &HashMap<SpanId, Vec<&SpanData>>) {
+        let ms =
+            span.end_time.duration_since(span.start_time).unwrap_or_default().as_secs_f64() * 1e3;
+        let status = span
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "status")
+            .map_or_else(|| "-".to_owned(), |kv| kv.value.to_string());
+        println!(
+            "{:indent$}{:<width$} {ms:>8.2} ms  {status}",
+            "",
+            span.name,
+            indent = depth * 2,
+            width = 34 - depth * 2
+        );
+        let mut kids = children.get(&span.span_context.span_id()).cloned().unwrap_or_default();
+        kids.sort_by_key(|s| s.start_time);
+        for kid in kids {
+            walk(kid, depth + 1, children);
+        }
+    }
+    walk(root, 0, &children);
+}
+
+/// Dollars spent so far, read back from the exposition.
+fn dollars_spent(telemetry: &Telemetry) -> f64 {
+    telemetry
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("flowmeter_llm_cost_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn run_batch(
+    workflow: &Workflow<impl flowmeter::primitives::Primitive<u32, Output = Enriched>>,
+    exporter: &InMemorySpanExporter,
+    telemetry: &Telemetry,
+) {
+    for id in 1..=6 {
+        let result = workflow.run(id).await;
+        let spans = exporter.get_finished_spans().unwrap_or_default();
+        exporter.reset();
+        match &result {
+            Ok(doc) => {
+                println!("document {id}: {} -> {:?}", doc.category, doc.related)
+            }
+            Err(error) => println!("document {id}: failed: {error}"),
+        }
+        if let Some(root) = spans.iter().find(|s| s.parent_span_id == SpanId::INVALID) {
+            print_trace(&spans, root);
+        }
+        println!("  spent so far: ${:.6}\n", dollars_spent(telemetry));
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let once = std::env::args().any(|a| a == "--once");
+    let exporter = InMemorySpanExporter::default();
+    let telemetry = Telemetry::builder()
+        .service_name("workflow-example")
+        .service_version(env!("CARGO_PKG_VERSION"))
+        .serve(!once)
+        .with_span_exporter(exporter.clone())
+        .install()?;
+    let workflow = pipeline();
+
+    if once {
+        run_batch(&workflow, &exporter, &telemetry).await;
+        println!("{}", telemetry.render());
+        return Ok(());
+    }
+    if let Some(url) = telemetry.metrics_url() {
+        println!("serving {url}; a batch of 6 documents every 5 s; Ctrl-C stops\n");
+    }
+    loop {
+        run_batch(&workflow, &exporter, &telemetry).await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+    }
+    Ok(())
+}
