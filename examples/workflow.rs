@@ -50,7 +50,7 @@ static FETCH_ATTEMPTS: AtomicU32 = AtomicU32::new(0);
 async fn fetch_document(id: u32) -> Result<Document, StoreUnavailable> {
     let attempt = FETCH_ATTEMPTS.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(2)).await;
-    if id % 3 == 0 && attempt % 2 == 0 {
+    if id.is_multiple_of(3) && attempt.is_multiple_of(2) {
         return Err(StoreUnavailable(attempt));
     }
     Ok(Document { id, text: format!("Quarterly report {id}: revenue grew while costs fell.") })
