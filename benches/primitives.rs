@@ -4,6 +4,8 @@
 //!   in turn, against a `Sequential` of ten self-measuring steps (11 executions recorded);
 //! - `parallel/join_all_10` vs `parallel/flowmeter_10_branches`: ten futures with
 //!   `futures::future::join_all`, against a `Parallel` of ten steps;
+//! - `cache/moka_get_hit` vs `cache/flowmeter_cached_hit`: a hit in a bare moka future cache
+//!   against a hit through the `Cached` primitive (counted as a hit, timed, traced);
 //! - each flowmeter figure twice: metrics only (no tracing subscriber, spans disabled) and
 //!   with spans (the OpenTelemetry tracing layer installed, spans created and not exported).
 //!
@@ -15,7 +17,7 @@ use std::sync::LazyLock;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::Telemetry;
-use flowmeter::primitives::{Context, Parallel, Primitive, Sequential, Step, step};
+use flowmeter::primitives::{Context, Parallel, Primitive, Sequential, Step, cached, step};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
@@ -83,6 +85,24 @@ fn benches(c: &mut Criterion) {
     with_spans(|| {
         group.bench_function("flowmeter_10_branches_with_spans", |b| {
             b.to_async(&rt).iter(|| parallel.run(black_box(0), &ctx))
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("cache");
+    let moka: moka::future::Cache<u64, u64> = moka::future::Cache::new(1_000);
+    rt.block_on(moka.insert(7, 8));
+    let flowmeter_cache = cached("bench_cache", step("bench_cached_inner", add_one as StepFn));
+    rt.block_on(flowmeter_cache.run(7, &ctx)).unwrap();
+    group.bench_function("moka_get_hit", |b| {
+        b.to_async(&rt).iter(|| async { moka.get(&black_box(7)).await })
+    });
+    group.bench_function("flowmeter_cached_hit", |b| {
+        b.to_async(&rt).iter(|| flowmeter_cache.run(black_box(7), &ctx))
+    });
+    with_spans(|| {
+        group.bench_function("flowmeter_cached_hit_with_spans", |b| {
+            b.to_async(&rt).iter(|| flowmeter_cache.run(black_box(7), &ctx))
         })
     });
     group.finish();
