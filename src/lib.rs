@@ -33,6 +33,7 @@ pub mod exporter;
 pub mod llm;
 pub mod metrics;
 pub mod primitives;
+pub mod rules;
 pub mod telemetry;
 
 #[doc(hidden)]

@@ -1,0 +1,60 @@
+//! Recording rules, alerts, dashboards and a Prometheus configuration, generated from the
+//! metric catalog, so a renamed metric cannot leave a rule or a panel behind.
+//!
+//! [`generate`] writes the whole `observability/` tree for a namespace; the `flowmeter`
+//! binary's `rules` command calls it, and a test compares the checked-in tree with it.
+
+mod dashboards;
+mod metric_names;
+pub mod model;
+pub mod objective;
+mod prometheus_config;
+mod recording;
+
+use std::path::PathBuf;
+
+pub use metric_names::MetricNames;
+pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};
+pub use objective::{
+    Goal, Objective, ObjectiveError, ObjectivesFileError, Target, parse_objectives,
+};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateConfig {
+    /// The metric namespace (default `flowmeter`).
+    pub namespace: String,
+    /// Declared objectives (default none).
+    pub objectives: Vec<Objective>,
+    /// The scrape target of the generated `prometheus.yml` (default `127.0.0.1:9464`).
+    pub scrape_target: String,
+}
+
+impl Default for GenerateConfig {
+    fn default() -> Self {
+        GenerateConfig {
+            namespace: crate::telemetry::config::DEFAULT_NAMESPACE.to_owned(),
+            objectives: Vec::new(),
+            scrape_target: crate::telemetry::config::DEFAULT_LISTEN.to_owned(),
+        }
+    }
+}
+
+/// One generated file: its path under the output directory and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Relative path, e.g. `rules/flowmeter.rules.yml`.
+    pub path: PathBuf,
+    /// The file's contents.
+    pub contents: String,
+}
+
+/// Every file of the `observability/` tree for `config`: `prometheus.yml`, the rule files
+/// under `rules/` and the dashboards under `dashboards/`. Deterministic: the same config
+/// gives the same bytes.
+pub fn generate(config: &GenerateConfig) -> Vec<GeneratedFile> {
+    let mut files = vec![prometheus_config::file(config)];
+    files.extend(recording::rule_files(config));
+    files.extend(dashboards::dashboard_files(config));
+    files
+}

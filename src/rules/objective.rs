@@ -1,0 +1,274 @@
+//! Service-level objectives declared for a primitive or a workflow, from which the generator
+//! writes SLO recording rules and multi-window multi-burn-rate alerts.
+
+use serde::Deserialize;
+
+use crate::metrics::catalog;
+
+/// What an objective is about.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// A primitive or `#[instrumented]` call site, by its `primitive_name`.
+    Primitive(String),
+    /// A workflow, by its `workflow_name`.
+    Workflow(String),
+}
+
+/// The objective itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Goal {
+    /// At least `ratio` of executions succeed (status `success`).
+    SuccessRate {
+        /// The objective, e.g. 0.999.
+        ratio: f64,
+    },
+    /// At least `ratio` of executions finish within `threshold_seconds`, which must be one
+    /// of the histogram's bucket boundaries (a threshold between boundaries cannot be
+    /// measured from a histogram without interpolation error).
+    Latency {
+        /// The threshold, a bucket boundary in seconds.
+        threshold_seconds: f64,
+        /// The objective, e.g. 0.99.
+        ratio: f64,
+    },
+}
+
+/// A declared objective: target, goal, and the SLO window (default 30 days).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    /// What it is about.
+    pub target: Target,
+    /// The goal.
+    pub goal: Goal,
+    /// The compliance window in days. Default 30.
+    pub window_days: u32,
+}
+
+/// Why an objective was rejected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ObjectiveError {
+    /// The ratio is not strictly between 0 and 1.
+    #[error("objective ratio for {target} must be between 0 and 1 (exclusive), got {ratio}")]
+    Ratio {
+        /// The target's description.
+        target: String,
+        /// The rejected ratio.
+        ratio: f64,
+    },
+    /// The latency threshold is not a bucket boundary.
+    #[error(
+        "latency threshold {threshold}s for {target} is not a bucket boundary of its histogram (boundaries: {boundaries:?})"
+    )]
+    NotABoundary {
+        /// The target's description.
+        target: String,
+        /// The rejected threshold.
+        threshold: f64,
+        /// The histogram's boundaries.
+        boundaries: Vec<f64>,
+    },
+    /// An empty name.
+    #[error("an objective needs a non-empty primitive or workflow name")]
+    EmptyName,
+}
+
+impl Target {
+    /// `primitive "name"` or `workflow "name"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Primitive(name) => format!("primitive {name:?}"),
+            Target::Workflow(name) => format!("workflow {name:?}"),
+        }
+    }
+
+    /// The target's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Primitive(name) | Target::Workflow(name) => name,
+        }
+    }
+}
+
+impl Objective {
+    /// A success-rate objective.
+    pub fn success_rate(target: Target, ratio: f64) -> Result<Self, ObjectiveError> {
+        check_target(&target)?;
+        check_ratio(&target, ratio)?;
+        Ok(Objective { target, goal: Goal::SuccessRate { ratio }, window_days: 30 })
+    }
+
+    /// A latency objective against the catalog's default duration boundaries.
+    pub fn latency(
+        target: Target,
+        threshold_seconds: f64,
+        ratio: f64,
+    ) -> Result<Self, ObjectiveError> {
+        Self::latency_with_buckets(target, threshold_seconds, ratio, catalog::DURATION_BUCKETS)
+    }
+
+    /// A latency objective for a histogram with `boundaries` (a call site's `buckets = [...]`).
+    pub fn latency_with_buckets(
+        target: Target,
+        threshold_seconds: f64,
+        ratio: f64,
+        boundaries: &[f64],
+    ) -> Result<Self, ObjectiveError> {
+        check_target(&target)?;
+        check_ratio(&target, ratio)?;
+        if !boundaries.contains(&threshold_seconds) {
+            return Err(ObjectiveError::NotABoundary {
+                target: target.describe(),
+                threshold: threshold_seconds,
+                boundaries: boundaries.to_vec(),
+            });
+        }
+        Ok(Objective { target, goal: Goal::Latency { threshold_seconds, ratio }, window_days: 30 })
+    }
+
+    /// Sets the compliance window (default 30 days).
+    pub fn window_days(mut self, days: u32) -> Self {
+        self.window_days = days.max(1);
+        self
+    }
+
+    /// The goal's ratio.
+    pub fn ratio(&self) -> f64 {
+        match self.goal {
+            Goal::SuccessRate { ratio } | Goal::Latency { ratio, .. } => ratio,
+        }
+    }
+}
+
+fn check_target(target: &Target) -> Result<(), ObjectiveError> {
+    if target.name().is_empty() { Err(ObjectiveError::EmptyName) } else { Ok(()) }
+}
+
+fn check_ratio(target: &Target, ratio: f64) -> Result<(), ObjectiveError> {
+    if ratio > 0.0 && ratio < 1.0 {
+        Ok(())
+    } else {
+        Err(ObjectiveError::Ratio { target: target.describe(), ratio })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_latency_threshold_must_be_a_bucket_boundary() {
+        let target = Target::Workflow("checkout".into());
+        assert!(Objective::latency(target.clone(), 0.5, 0.99).is_ok());
+        let error = Objective::latency(target, 0.3, 0.99).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("0.3") && message.contains("checkout"), "{message}");
+        assert!(
+            message.contains("0.25") && message.contains("0.5"),
+            "names the boundaries: {message}"
+        );
+    }
+
+    #[test]
+    fn ratios_must_be_inside_zero_one() {
+        for ratio in [0.0, 1.0, 1.5, -0.1, f64::NAN] {
+            assert!(Objective::success_rate(Target::Primitive("p".into()), ratio).is_err());
+        }
+    }
+}
+
+/// Objectives from a TOML file (the generator's input):
+///
+/// ```toml
+/// [[objective]]
+/// workflow = "document_pipeline"   # or: primitive = "fetch"
+/// success_rate = 0.99
+///
+/// [[objective]]
+/// workflow = "document_pipeline"
+/// latency_seconds = 0.5            # a bucket boundary
+/// ratio = 0.95
+/// window_days = 28                 # default 30
+/// ```
+pub fn parse_objectives(text: &str) -> Result<Vec<Objective>, ObjectivesFileError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        objective: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        primitive: Option<String>,
+        workflow: Option<String>,
+        success_rate: Option<f64>,
+        latency_seconds: Option<f64>,
+        ratio: Option<f64>,
+        window_days: Option<u32>,
+    }
+    let file: File = toml::from_str(text)
+        .map_err(|e| ObjectivesFileError::Syntax(e.to_string().trim().to_owned()))?;
+    file.objective
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let bad =
+                |reason: &str| ObjectivesFileError::Entry { index: i, reason: reason.to_owned() };
+            let target = match (entry.primitive, entry.workflow) {
+                (Some(p), None) => Target::Primitive(p),
+                (None, Some(w)) => Target::Workflow(w),
+                _ => return Err(bad("set exactly one of `primitive` and `workflow`")),
+            };
+            let objective = match (entry.success_rate, entry.latency_seconds, entry.ratio) {
+                (Some(ratio), None, None) => Objective::success_rate(target, ratio),
+                (None, Some(threshold), Some(ratio)) => {
+                    Objective::latency(target, threshold, ratio)
+                }
+                _ => return Err(bad("set `success_rate`, or `latency_seconds` with `ratio`")),
+            }
+            .map_err(|e| ObjectivesFileError::Entry { index: i, reason: e.to_string() })?;
+            Ok(match entry.window_days {
+                Some(days) => objective.window_days(days),
+                None => objective,
+            })
+        })
+        .collect()
+}
+
+/// An objectives file that could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ObjectivesFileError {
+    /// Not valid TOML, or an unknown key (the message has the line).
+    #[error("objectives file: {0}")]
+    Syntax(String),
+    /// An entry that does not make an objective.
+    #[error("objectives file: objective[{index}]: {reason}")]
+    Entry {
+        /// The entry's index, from 0.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_kinds_and_rejects_bad_entries() {
+        let objectives = parse_objectives(
+            "[[objective]]\nworkflow = \"w\"\nsuccess_rate = 0.99\n\n[[objective]]\nprimitive = \"p\"\nlatency_seconds = 0.5\nratio = 0.95\nwindow_days = 7\n",
+        )
+        .unwrap();
+        assert_eq!(objectives.len(), 2);
+        assert_eq!(objectives[1].window_days, 7);
+        let off_boundary = parse_objectives(
+            "[[objective]]\nworkflow = \"w\"\nlatency_seconds = 0.3\nratio = 0.9\n",
+        );
+        assert!(off_boundary.unwrap_err().to_string().contains("not a bucket boundary"));
+        assert!(parse_objectives("[[objective]]\nworkflow = \"w\"\n").is_err());
+        assert!(parse_objectives("[[objective]]\ncolour = 1\n").is_err());
+    }
+}
