@@ -10,14 +10,16 @@
 //! ```text
 //! cargo run --example workflow            # a batch every 5 s, /metrics on 127.0.0.1:9464, Ctrl-C stops
 //! cargo run --example workflow -- --once  # one batch, the traces and the exposition, then exit
+//! cargo run --example workflow -- --interval-ms 500   # batches every 500 ms
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use flowmeter::Telemetry;
-use flowmeter::llm::{OpenAiUsage, Usage, UsageError};
+use flowmeter::llm::{Budget, BudgetPolicy, OpenAiUsage, Period, Usage, UsageError};
 use flowmeter::primitives::{
     Backoff, Compose as _, Context, LlmOutput, LlmResponse, Workflow, cached, llm_call, retry,
     step, timeout,
@@ -57,29 +59,30 @@ async fn fetch_document(id: u32) -> Result<Document, StoreUnavailable> {
 }
 
 /// A simulated chat-completion client: latency and token counts from the document; document 4
-/// is slow enough to hit the summarizer's timeout.
+/// is slow enough to hit the summarizer's timeout. `local` models report usage without a price
+/// (a self-hosted model: tokens are counted, dollars are zero, the call is counted unpriced).
 async fn chat(
+    provider: &'static str,
     model: &'static str,
     doc: &Document,
     task: &str,
 ) -> Result<LlmResponse<String>, UsageError> {
     let slow = doc.id % 5 == 4 && task == "summarize";
-    tokio::time::sleep(Duration::from_millis(if slow {
-        500
-    } else {
-        10 + u64::from(doc.id % 4) * 5
-    }))
-    .await;
+    let latency = if slow { 500 } else { 10 + u64::from(doc.id % 4) * 5 };
+    tokio::time::sleep(Duration::from_millis(latency)).await;
     let prompt = 800 + 40 * i64::from(doc.id);
-    let usage = Usage::openai(
-        model,
-        OpenAiUsage {
-            prompt_tokens: prompt,
-            cached_tokens: prompt / 2,
-            completion_tokens: 120,
-            reasoning_tokens: 0,
-        },
-    )?;
+    let usage = match provider {
+        "openai" => Usage::openai(
+            model,
+            OpenAiUsage {
+                prompt_tokens: prompt,
+                cached_tokens: prompt / 2,
+                completion_tokens: 120,
+                reasoning_tokens: 0,
+            },
+        )?,
+        _ => Usage::builder(provider, model).input_tokens(prompt).output_tokens(3).build()?,
+    };
     let output = match task {
         "classify" => ["finance", "operations"][doc.id as usize % 2].to_owned(),
         _ => format!("{} (summarized)", doc.text.split(':').next().unwrap_or_default()),
@@ -94,16 +97,27 @@ fn pipeline() -> Workflow<impl flowmeter::primitives::Primitive<u32, Output = En
     )
     .max_attempts(3)
     .backoff(Backoff::exponential(Duration::from_millis(5)));
-    let summarize = timeout(
-        "summarize_timeout",
-        Duration::from_millis(200),
-        llm_call("summarize", "openai", "gpt-4o-mini", |doc: Document, _ctx| async move {
-            chat("gpt-4o-mini", &doc, "summarize").await
-        }),
-    );
+    // A daily budget that only records (exported as flowmeter_llm_budget_remaining).
+    let budget = Budget::builder("summaries_daily", 5.0, Period::Day)
+        .policy(BudgetPolicy::RecordOnly)
+        .build()
+        .expect("a valid budget");
+    let summarize = cached(
+        "summaries",
+        timeout(
+            "summarize_timeout",
+            Duration::from_millis(200),
+            llm_call("summarize", "openai", "gpt-4o-mini", |doc: Document, _ctx| async move {
+                chat("openai", "gpt-4o-mini", &doc, "summarize").await
+            })
+            .budget(Arc::new(budget)),
+        ),
+    )
+    .key(|doc: &Document| doc.id)
+    .saved_cost(LlmOutput::saved_cost);
     let classify =
-        llm_call("classify", "openai", "gpt-4o-mini", |doc: Document, _ctx| async move {
-            chat("gpt-4o-mini", &doc, "classify").await
+        llm_call("classify", "local", "house-classifier-v2", |doc: Document, _ctx| async move {
+            chat("local", "house-classifier-v2", &doc, "classify").await
         });
     let enrich = cached(
         "enrich",
@@ -184,7 +198,13 @@ async fn run_batch(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let once = std::env::args().any(|a| a == "--once");
+    let args: Vec<String> = std::env::args().collect();
+    let once = args.iter().any(|a| a == "--once");
+    let interval = args
+        .iter()
+        .position(|a| a == "--interval-ms")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .map_or(Duration::from_secs(5), Duration::from_millis);
     let exporter = InMemorySpanExporter::default();
     let telemetry = Telemetry::builder()
         .service_name("workflow-example")
@@ -200,13 +220,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     if let Some(url) = telemetry.metrics_url() {
-        println!("serving {url}; a batch of 6 documents every 5 s; Ctrl-C stops\n");
+        println!("serving {url}; a batch of 6 documents every {interval:?}; Ctrl-C stops\n");
     }
     loop {
         run_batch(&workflow, &exporter, &telemetry).await;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(interval) => {}
         }
     }
     Ok(())
