@@ -10,11 +10,11 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitBool, LitStr, Token, UnOp};
 
 use crate::fields::Fields;
+use crate::objective::Objectives;
 use crate::validate;
 
 /// Every option, for the "unknown option" error.
-const OPTIONS: &str =
-    "name, kind, labels, buckets, span, skip, skip_all, fields, err, ok_if, error_if, exclude";
+const OPTIONS: &str = "name, kind, labels, buckets, span, skip, skip_all, fields, err, ok_if, error_if, objective, exclude";
 
 /// The options of one `#[instrumented(...)]`. `None` means "not given": the default applies,
 /// or, for a method of an instrumented impl block, the impl's option.
@@ -30,6 +30,8 @@ pub(crate) struct Args {
     /// The `err` keyword, kept for error spans.
     pub(crate) err: Option<Ident>,
     pub(crate) classify: Option<Classify>,
+    /// `objective(...)`: service-level objectives for the rules generator.
+    pub(crate) objective: Option<Objectives>,
     /// The `exclude` keyword, kept for error spans.
     pub(crate) exclude: Option<Ident>,
     /// The option keywords in the order given, for checks that span several options.
@@ -78,6 +80,7 @@ impl Args {
             fields: self.fields.or(defaults.fields),
             err: self.err.or(defaults.err),
             classify: self.classify.or(defaults.classify),
+            objective: self.objective.or(defaults.objective),
             exclude: self.exclude,
             keys: self.keys,
         }
@@ -155,6 +158,7 @@ impl Parse for Args {
                 "err" => args.err = Some(key.clone()),
                 "ok_if" => args.classify = Some(Classify::OkIf(key.clone(), value(input)?)),
                 "error_if" => args.classify = Some(Classify::ErrorIf(value(input)?)),
+                "objective" => args.objective = Some(Objectives::parse(input, &key)?),
                 "exclude" => args.exclude = Some(key.clone()),
                 _ => {
                     return Err(syn::Error::new(

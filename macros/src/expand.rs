@@ -73,6 +73,9 @@ pub(crate) fn function(item: FnItem, args: &Args, name: &LitStr) -> syn::Result<
     }
     let value = value_type(&item.sig, &item.block);
     check_result_options(args, value.as_ref(), &item.sig)?;
+    if let Some(objectives) = &args.objective {
+        objectives.check(args.buckets.as_deref())?;
+    }
     let parts = Parts::new(args, name, &item.sig)?;
 
     let FnItem { attrs, vis, defaultness, sig, mut block } = item;
@@ -214,6 +217,7 @@ fn callsite(args: &Args, name: &LitStr, kind: &LitStr, sig: &Signature) -> Token
         None => quote!(::core::option::Option::None),
     };
     let span = args.span_enabled();
+    let objectives = crate::objective::Objectives::tokens(args.objective.as_ref());
     // The line of the function's name, not of the attribute.
     let line = quote_spanned!(sig.ident.span()=> ::core::line!());
     quote! {
@@ -224,6 +228,7 @@ fn callsite(args: &Args, name: &LitStr, kind: &LitStr, sig: &Signature) -> Token
                 labels: &[#(#labels),*],
                 buckets: #buckets,
                 span: #span,
+                objectives: #objectives,
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: #line,

@@ -32,6 +32,26 @@ impl<P> Workflow<P> {
         &self.name
     }
 
+    /// Declares a service-level objective for this workflow: checked now (a latency threshold
+    /// must be a bucket boundary of the workflow duration histogram) and listed by
+    /// [`rules::declared_objectives`](crate::rules::declared_objectives) for the generator.
+    ///
+    /// # Errors
+    /// [`ObjectiveError`](crate::rules::ObjectiveError) naming the threshold and the boundaries,
+    /// or a ratio outside (0, 1).
+    pub fn objective(self, goal: crate::rules::Goal) -> Result<Self, crate::rules::ObjectiveError> {
+        use crate::rules::{Goal, Objective, Target};
+        let target = Target::Workflow(self.name.to_string());
+        let objective = match goal {
+            Goal::SuccessRate { ratio } => Objective::success_rate(target, ratio)?,
+            Goal::Latency { threshold_seconds, ratio } => {
+                Objective::latency(target, threshold_seconds, ratio)?
+            }
+        };
+        crate::rules::objective::declare(objective);
+        Ok(self)
+    }
+
     /// The primitive the workflow runs.
     pub fn primitive(&self) -> &P {
         &self.primitive

@@ -16,7 +16,8 @@ use std::path::PathBuf;
 pub use metric_names::MetricNames;
 pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};
 pub use objective::{
-    Goal, Objective, ObjectiveError, ObjectivesFileError, Target, parse_objectives,
+    Goal, Objective, ObjectiveError, ObjectivesFileError, Target, declared_objectives,
+    parse_objectives,
 };
 
 /// What to generate.

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::metrics::callsite::DeclaredObjective;
 use crate::metrics::catalog;
 
 /// What an objective is about.
@@ -170,6 +171,18 @@ mod tests {
     }
 
     #[test]
+    fn the_macros_default_boundaries_are_the_catalogs() {
+        // The same literal list is asserted in flowmeter-macros (src/objective.rs).
+        assert_eq!(
+            catalog::DURATION_BUCKETS,
+            &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                60.0
+            ]
+        );
+    }
+
+    #[test]
     fn ratios_must_be_inside_zero_one() {
         for ratio in [0.0, 1.0, 1.5, -0.1, f64::NAN] {
             assert!(Objective::success_rate(Target::Primitive("p".into()), ratio).is_err());
@@ -271,4 +284,43 @@ mod file_tests {
         assert!(parse_objectives("[[objective]]\nworkflow = \"w\"\n").is_err());
         assert!(parse_objectives("[[objective]]\ncolour = 1\n").is_err());
     }
+}
+
+/// Objectives declared in code on workflows ([`Workflow::objective`](crate::primitives::Workflow::objective)).
+static DECLARED: std::sync::Mutex<Vec<Objective>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers an objective declared in code.
+pub(crate) fn declare(objective: Objective) {
+    let mut declared = DECLARED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !declared.contains(&objective) {
+        declared.push(objective);
+    }
+}
+
+/// Every objective declared in this program: on `#[instrumented(objective(...))]` call sites
+/// (registered at link time) and on workflows created so far. Feed them to
+/// [`generate`](super::generate) to get SLO rules for them.
+pub fn declared_objectives() -> Vec<Objective> {
+    let mut objectives: Vec<Objective> = crate::metrics::callsite::list()
+        .into_iter()
+        .flat_map(|site| {
+            site.objectives.iter().map(move |declared| {
+                let target = Target::Primitive(site.name.to_owned());
+                // The macro validated ratio and threshold at compile time.
+                let goal = match *declared {
+                    DeclaredObjective::SuccessRate { ratio } => Goal::SuccessRate { ratio },
+                    DeclaredObjective::Latency { threshold_seconds, ratio } => {
+                        Goal::Latency { threshold_seconds, ratio }
+                    }
+                };
+                Objective { target, goal, window_days: 30 }
+            })
+        })
+        .collect();
+    for objective in DECLARED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+        if !objectives.contains(objective) {
+            objectives.push(objective.clone());
+        }
+    }
+    objectives
 }
