@@ -4,15 +4,22 @@
 //! [`generate`] writes the whole `observability/` tree for a namespace; the `flowmeter`
 //! binary's `rules` command calls it, and a test compares the checked-in tree with it.
 
-mod dashboards;
+mod alerts;
+#[cfg(feature = "cli")]
+pub mod check;
+mod compat;
+pub mod dashboards;
 mod metric_names;
 pub mod model;
 pub mod objective;
 mod prometheus_config;
+mod promql;
 mod recording;
+mod slo;
 
 use std::path::PathBuf;
 
+pub use dashboards::panel_expressions;
 pub use metric_names::MetricNames;
 pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};
 pub use objective::{

@@ -52,11 +52,21 @@ impl Response {
 
 /// `GET path` on `addr`, `Connection: close`, read to the end.
 pub fn http_get(addr: SocketAddr, path: &str) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    request(addr, path, "HTTP/1.1").expect("GET over loopback")
+}
+
+/// `GET path` as HTTP/1.0 (so no server answers with a chunked body), or the I/O error when
+/// nothing listens yet.
+pub fn try_http_get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
+    request(addr, path, "HTTP/1.0")
+}
+
+fn request(addr: SocketAddr, path: &str, version: &str) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(stream, "GET {path} {version}\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read response");
+    stream.read_to_string(&mut raw)?;
     let (head, body) = raw.split_once("\r\n\r\n").expect("header/body separator");
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
@@ -64,7 +74,7 @@ pub fn http_get(addr: SocketAddr, path: &str) -> Response {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Response { status, headers, body: body.to_owned() }
+    Ok(Response { status, headers, body: body.to_owned() })
 }
 
 /// One sample of the text exposition.

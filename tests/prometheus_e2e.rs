@@ -1,0 +1,285 @@
+//! End to end against a real Prometheus: the workflow example serves on a free loopback port;
+//! Prometheus (Debian's `prometheus`, on another free port, temporary storage, 1 s scrape and
+//! evaluation) loads the generated configuration and rules; once the target is up, every
+//! recording rule and every dashboard panel expression must return at least one finite series,
+//! and the workflow error ratio must match the injected one. Runs for the default namespace and
+//! for `tta`, whose seed-compatible rule names (`tta:workflow_rate_5m`, ...) are among the rules.
+//!
+//! Without `prometheus` on PATH the tests fail under `CI` and say why they skip otherwise.
+//! Child processes are killed and the temporary directory removed on every exit path.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use flowmeter::rules::{GenerateConfig, generate, parse_objectives};
+
+/// One Prometheus at a time: two cores.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Kills the child on drop.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Removes the directory on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn prometheus_available() -> bool {
+    match Command::new("prometheus").arg("--version").output() {
+        Ok(out) if out.status.success() => true,
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "prometheus is required under CI (scripts/test.sh installs it): {other:?}"
+            );
+            eprintln!("skipping: prometheus not found; scripts/test.sh installs Debian's package");
+            false
+        }
+    }
+}
+
+/// Percent-encodes a query parameter.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Runs an instant query; `None` when Prometheus answered with an error.
+fn query(prometheus: SocketAddr, promql: &str) -> Option<Vec<(serde_json::Value, f64)>> {
+    let response =
+        common::try_http_get(prometheus, &format!("/api/v1/query?query={}", encode(promql)))
+            .ok()?;
+    let json: serde_json::Value = serde_json::from_str(&response.body).ok()?;
+    if json["status"] != "success" {
+        return None;
+    }
+    let result = json["data"]["result"].as_array()?;
+    Some(
+        result
+            .iter()
+            .map(|series| {
+                let value = series["value"][1].as_str().and_then(|v| v.parse().ok());
+                (series["metric"].clone(), value.unwrap_or(f64::NAN))
+            })
+            .collect(),
+    )
+}
+
+/// Every PromQL `expr` of a dashboard JSON, with Grafana's variables made concrete.
+fn panel_expressions(json: &serde_json::Value, out: &mut Vec<String>) {
+    match json {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("expr", serde_json::Value::String(expr)) if !expr.is_empty() => {
+                        out.push(concrete(expr))
+                    }
+                    ("templating", _) => {}
+                    _ => panel_expressions(value, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| panel_expressions(v, out)),
+        _ => {}
+    }
+}
+
+/// Replaces `$__rate_interval` / `$__range` / `$__interval` with `5m` and `$var` / `${var}`
+/// (in label matchers) with `.*`.
+fn concrete(expr: &str) -> String {
+    let mut text = expr
+        .replace("$__rate_interval", "5m")
+        .replace("$__range", "5m")
+        .replace("$__interval", "1m");
+    while let Some(start) = text.find('$') {
+        let rest = &text[start + 1..];
+        let (len, _) = if let Some(inner) = rest.strip_prefix('{') {
+            (inner.find('}').map_or(rest.len(), |i| i + 2), ())
+        } else {
+            (rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(rest.len()), ())
+        };
+        text.replace_range(start..start + 1 + len, ".*");
+    }
+    text
+}
+
+fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn run(namespace: &str) {
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !prometheus_available() {
+        return;
+    }
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("flowmeter-e2e-{namespace}-{}", std::process::id())),
+    );
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+
+    // The workflow example, serving on a free port, a batch every 300 ms.
+    let app_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut app = Killed(
+        common::example("workflow")
+            .args(["--interval-ms", "300"])
+            .env("FLOWMETER_LISTEN", app_addr.to_string())
+            .env("FLOWMETER_NAMESPACE", namespace)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(app.0.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.is_ok_and(|l| l.starts_with("serving "))), "the example serves");
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+
+    // The generated configuration and rules, scraping the example every second.
+    let objectives = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("observability/objectives.toml"),
+    )
+    .map(|text| parse_objectives(&text).expect("valid objectives"))
+    .unwrap_or_default();
+    let config = GenerateConfig {
+        namespace: namespace.to_owned(),
+        objectives,
+        scrape_target: app_addr.to_string(),
+    };
+    let files = generate(&config);
+    let mut records = Vec::new();
+    let mut panels = Vec::new();
+    for file in &files {
+        let path = dir.0.join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let contents = if file.path == Path::new("prometheus.yml") {
+            file.contents.replace("15s", "1s")
+        } else {
+            file.contents.clone()
+        };
+        std::fs::write(&path, contents).unwrap();
+        if file.path.starts_with("rules") {
+            let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&file.contents).unwrap();
+            for group in yaml["groups"].as_sequence().unwrap() {
+                for rule in group["rules"].as_sequence().unwrap() {
+                    if let Some(record) = rule["record"].as_str() {
+                        records.push(record.to_owned());
+                    }
+                }
+            }
+        }
+        if file.path.starts_with("dashboards") {
+            let json: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
+            panel_expressions(&json, &mut panels);
+        }
+    }
+    assert!(!records.is_empty(), "the generator wrote recording rules");
+    if namespace == "tta" {
+        for seed in [
+            "tta:workflow_rate_5m",
+            "tta:request_rate_5m",
+            "tta:success_rate_5m",
+            "tta:error_rate_5m",
+            "tta:latency_p95_5m",
+            "tta:cache_hit_rate_5m",
+            "tta:cost_per_hour_dollars",
+        ] {
+            assert!(records.iter().any(|r| r == seed), "{seed} is not generated: {records:?}");
+        }
+    }
+
+    let prometheus_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let _prometheus = Killed(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", dir.0.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.0.join("data").display()))
+            .arg(format!("--web.listen-address={prometheus_addr}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("Prometheus to scrape the example", Duration::from_secs(60), || {
+        let up = query(prometheus_addr, "up{job=\"flowmeter\"} == 1").filter(|r| !r.is_empty());
+        up.is_some().then_some(())
+    });
+
+    // Every recording rule and every panel returns finite data once a few batches have run.
+    let expressions: Vec<String> = records.iter().cloned().chain(panels.iter().cloned()).collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut missing: Vec<&String>;
+    loop {
+        missing = expressions
+            .iter()
+            .filter(|expr| {
+                let result = query(prometheus_addr, expr);
+                !result.is_some_and(|series| {
+                    !series.is_empty() && series.iter().all(|(_, v)| v.is_finite())
+                })
+            })
+            .collect();
+        if missing.is_empty() || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(missing.is_empty(), "no data for: {missing:#?}");
+
+    // Consistent with the traffic: document 4 of each batch of 6 times out.
+    let runs = format!("{namespace}_workflow_executions_total");
+    let ratio =
+        format!("sum(increase({runs}{{status=\"error\"}}[1m])) / sum(increase({runs}[1m]))");
+    let value = query(prometheus_addr, &ratio).expect("valid query")[0].1;
+    assert!((value - 1.0 / 6.0).abs() < 0.1, "workflow error ratio {value}, injected 1/6");
+    // The shipped recording rule says the same.
+    let rule = format!(
+        "workflow:{namespace}_workflow_errors:ratio_rate5m{{workflow_name=\"document_pipeline\"}}"
+    );
+    let recorded = query(prometheus_addr, &rule).expect("valid query");
+    assert_eq!(recorded.len(), 1, "{rule}: {recorded:?}");
+    assert!((recorded[0].1 - 1.0 / 6.0).abs() < 0.1, "{rule} = {}, injected 1/6", recorded[0].1);
+}
+
+#[test]
+fn every_rule_and_panel_returns_data_from_a_real_prometheus() {
+    run("flowmeter");
+}
+
+#[test]
+fn the_tta_namespace_serves_the_seed_compatible_rule_names() {
+    run("tta");
+}
