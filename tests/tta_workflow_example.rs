@@ -1,0 +1,103 @@
+//! Runs the TTA parity example on a free port, scrapes `/metrics` over HTTP and asserts every
+//! metric the original system exported, under namespace `tta`, with exact values for the
+//! example's activity; `promtool check metrics` passes on the scrape.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use common::{http_get, parse, promtool_check_metrics};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_tta_example_exports_the_seed_metrics_under_real_workflow_names() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Killed(
+        common::example("tta_workflow")
+            .env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.is_ok_and(|l| l.starts_with("serving "))), "the example serves");
+    let response = http_get(format!("127.0.0.1:{port}").parse().unwrap(), "/metrics");
+    assert_eq!(response.status, 200);
+    let scraped = parse(&response.body);
+
+    for (family, ty) in [
+        ("tta_workflow_executions_total", "counter"),
+        ("tta_primitive_executions_total", "counter"),
+        ("tta_execution_duration_seconds", "histogram"),
+        ("tta_llm_cost_total", "counter"),
+        ("tta_cache_hits_total", "counter"),
+        ("tta_cache_misses_total", "counter"),
+    ] {
+        assert_eq!(scraped.types.get(family).map(String::as_str), Some(ty), "{family}");
+    }
+    let runs = |workflow, status| {
+        scraped.value(
+            "tta_workflow_executions_total",
+            &[("workflow_name", workflow), ("status", status)],
+        )
+    };
+    assert_eq!((runs("tta_ingest", "success"), runs("tta_ingest", "error")), (2.0, 1.0));
+    assert_eq!(runs("tta_enrich", "success"), 2.0);
+    assert_eq!(runs("tta_answer", "success"), 3.0);
+    let steps = |name, status| {
+        scraped.value(
+            "tta_primitive_executions_total",
+            &[("primitive_name", name), ("status", status)],
+        )
+    };
+    assert_eq!((steps("validate", "success"), steps("validate", "error")), (2.0, 1.0));
+    assert_eq!((steps("index", "success"), steps("ingest_steps", "error")), (2.0, 1.0));
+    assert_eq!((steps("keywords", "success"), steps("enrich_branches", "success")), (2.0, 2.0));
+    assert_eq!(steps("answer", "success"), 2.0, "the repeated question is a cache hit");
+    let sample =
+        &scraped.find("tta_primitive_executions_total", &[("primitive_name", "answer")])[0];
+    let labels: Vec<&str> = sample.labels.keys().map(String::as_str).collect();
+    assert_eq!(labels, ["primitive_name", "primitive_type", "status"]);
+    assert_eq!(sample.label("primitive_type"), Some("llm"));
+
+    let les: Vec<&str> = scraped
+        .find(
+            "tta_execution_duration_seconds_bucket",
+            &[("primitive_name", "load"), ("status", "success")],
+        )
+        .iter()
+        .filter_map(|s| s.label("le"))
+        .collect();
+    assert_eq!(
+        les,
+        [
+            "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5",
+            "5", "10", "30", "60", "+Inf"
+        ]
+    );
+    assert_eq!(
+        scraped.value(
+            "tta_execution_duration_seconds_count",
+            &[("primitive_name", "load"), ("status", "success")]
+        ),
+        3.0
+    );
+
+    // Two gpt-4o-mini calls of 1 000 input and 500 output tokens: 2 × (150 + 300) µ$.
+    let cost =
+        scraped.value("tta_llm_cost_total", &[("model", "gpt-4o-mini"), ("provider", "openai")]);
+    assert!((cost - 0.0009).abs() < 1e-12, "{cost}");
+    assert_eq!(scraped.value("tta_cache_hits_total", &[("cache_name", "answers")]), 1.0);
+    assert_eq!(scraped.value("tta_cache_misses_total", &[("cache_name", "answers")]), 2.0);
+    assert!(scraped.types.keys().all(|f| !f.starts_with("flowmeter_")), "namespace tta only");
+    promtool_check_metrics(&response.body);
+}
