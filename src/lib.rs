@@ -27,6 +27,7 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
+pub mod app;
 mod error;
 mod execution;
 pub mod exporter;
