@@ -3,12 +3,14 @@
 //! metrics and labels, `demo --once` exposes every catalog metric.
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::{KillOnDrop, TempDir};
 use flowmeter::metrics::catalog::{CATALOG, InstrumentKind};
 use flowmeter::rules::{GenerateConfig, generate};
 
@@ -28,39 +30,16 @@ fn run(args: &[&str]) -> (Output, String, String) {
     (output, stdout, stderr)
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+/// Writes `name` in the directory and returns its path as a string.
+trait WriteFile {
+    fn write(&self, name: &str, text: &str) -> String;
+}
 
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("flowmeter-cli-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
+impl WriteFile for TempDir {
     fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
+        let path = self.path().join(name);
         std::fs::write(&path, text).unwrap();
         path.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A child process killed (and reaped) on every exit path.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -73,8 +52,8 @@ fn demo_exposition(dir: &TempDir) -> String {
 
 #[test]
 fn rules_writes_exactly_what_generate_returns() {
-    let dir = TempDir::new();
-    let out = dir.0.join("obs");
+    let dir = TempDir::new("cli");
+    let out = dir.path().join("obs");
     let out_arg = out.to_str().unwrap();
     let (output, stdout, stderr) =
         run(&["rules", "--namespace", "tta", "--out", out_arg, "--target", "10.0.0.7:9000"]);
@@ -118,8 +97,8 @@ fn rules_writes_exactly_what_generate_returns() {
 
 #[test]
 fn rules_rejects_a_bad_namespace_target_or_objectives_file() {
-    let dir = TempDir::new();
-    let out = dir.0.join("obs");
+    let dir = TempDir::new("cli");
+    let out = dir.path().join("obs");
     let out = out.to_str().unwrap();
     let (output, _, stderr) = run(&["rules", "--namespace", "9lives", "--out", out]);
     assert_eq!(output.status.code(), Some(2));
@@ -138,7 +117,7 @@ fn rules_rejects_a_bad_namespace_target_or_objectives_file() {
     assert!(stderr.contains(&off_boundary), "names the file: {stderr}");
     assert!(stderr.contains("0.3") && stderr.contains("not a bucket boundary"), "{stderr}");
 
-    let missing = dir.0.join("missing.toml").display().to_string();
+    let missing = dir.path().join("missing.toml").display().to_string();
     let (output, _, stderr) = run(&["rules", "--objectives", &missing, "--out", out]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains(&missing), "{stderr}");
@@ -196,7 +175,7 @@ fn catalog_coverage_rules() -> String {
 
 #[test]
 fn check_passes_the_shipped_rules_and_dashboards_against_a_live_demo() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let coverage = dir.write("coverage.yml", &catalog_coverage_rules());
     let mut demo = KillOnDrop(
         flowmeter()
@@ -237,7 +216,7 @@ fn check_passes_the_shipped_rules_and_dashboards_against_a_live_demo() {
 
 #[test]
 fn check_names_a_missing_metric() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let metrics = demo_exposition(&dir);
     let rules = dir.write(
         "bad.rules.yml",
@@ -257,7 +236,7 @@ fn check_names_a_missing_metric() {
 
 #[test]
 fn check_names_a_missing_label_in_rules_and_dashboards() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let metrics = demo_exposition(&dir);
     let rules = dir.write(
         "labels.rules.yml",
@@ -281,10 +260,10 @@ fn check_names_a_missing_label_in_rules_and_dashboards() {
 
 #[test]
 fn check_fails_when_the_scrape_cannot_be_read() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let rules = dir.write("r.yml", "groups: []\n");
     // A port nothing listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = common::free_port();
     let url = format!("http://127.0.0.1:{port}/metrics");
     let (output, _, stderr) = run(&["check", "--rules", &rules, "--metrics", &url]);
     assert_eq!(output.status.code(), Some(2));

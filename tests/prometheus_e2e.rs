@@ -12,52 +12,16 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::{KillOnDrop, TempDir, free_port, tool_available};
 use flowmeter::rules::{GenerateConfig, generate, parse_objectives};
 
 /// One Prometheus at a time: two cores.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Kills the child on drop.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Removes the directory on drop.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn prometheus_available() -> bool {
-    match Command::new("prometheus").arg("--version").output() {
-        Ok(out) if out.status.success() => true,
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "prometheus is required under CI (scripts/test.sh installs it): {other:?}"
-            );
-            eprintln!("skipping: prometheus not found; scripts/test.sh installs Debian's package");
-            false
-        }
-    }
-}
 
 /// Percent-encodes a query parameter.
 fn encode(text: &str) -> String {
@@ -143,18 +107,14 @@ fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>
 
 fn run(namespace: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !prometheus_available() {
+    if !tool_available("prometheus") {
         return;
     }
-    let dir = TempDir(
-        std::env::temp_dir().join(format!("flowmeter-e2e-{namespace}-{}", std::process::id())),
-    );
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = TempDir::new(&format!("e2e-{namespace}"));
 
     // The workflow example, serving on a free port, a batch every 300 ms.
     let app_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut app = Killed(
+    let mut app = KillOnDrop(
         common::example("workflow")
             .args(["--interval-ms", "300"])
             .env("FLOWMETER_LISTEN", app_addr.to_string())
@@ -184,7 +144,7 @@ fn run(namespace: &str) {
     let mut records = Vec::new();
     let mut panels = Vec::new();
     for file in &files {
-        let path = dir.0.join(&file.path);
+        let path = dir.path().join(&file.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let contents = if file.path == Path::new("prometheus.yml") {
             file.contents.replace("15s", "1s")
@@ -223,10 +183,10 @@ fn run(namespace: &str) {
     }
 
     let prometheus_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _prometheus = Killed(
+    let _prometheus = KillOnDrop(
         Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.0.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.0.join("data").display()))
+            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
             .arg(format!("--web.listen-address={prometheus_addr}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

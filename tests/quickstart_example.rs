@@ -48,14 +48,16 @@ fn once_prints_every_status_and_passes_promtool() {
 
 #[test]
 fn serving_answers_catalog_with_every_metric_and_call_site() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = quickstart()
-        .env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let port = common::free_port();
+    let mut child = common::KillOnDrop(
+        quickstart()
+            .env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     // The example prints its URL once it serves.
     while stdout.read_line(&mut line).unwrap() > 0 && !line.contains("/metrics") {
@@ -64,8 +66,7 @@ fn serving_answers_catalog_with_every_metric_and_call_site() {
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     let catalog_response = http_get(addr, "/catalog");
     let metrics_response = http_get(addr, "/metrics");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
     assert!(line.contains(&format!("http://127.0.0.1:{port}/metrics")), "{line}");
     assert_eq!(catalog_response.status, 200);

@@ -15,8 +15,12 @@
 //! Tests that need promtool fail when it is missing and `CI` is set; otherwise they say why
 //! they skip.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+use common::TempDir;
 use std::process::Command;
 
 use flowmeter::metrics::InstrumentKind;
@@ -42,23 +46,6 @@ fn rule_files(namespace: &str) -> Vec<GeneratedFile> {
 }
 
 /// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("flowmeter-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn write(dir: &Path, files: &[GeneratedFile]) {
     for file in files {
         let path = dir.join(&file.path);
@@ -67,16 +54,8 @@ fn write(dir: &Path, files: &[GeneratedFile]) {
     }
 }
 
-/// Whether promtool can run; under CI a missing promtool is a failure.
 fn promtool_available() -> bool {
-    match Command::new("promtool").arg("--version").output() {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "promtool is required under CI: {e}");
-            eprintln!("skipping: promtool not found ({e}); scripts/test.sh installs it");
-            false
-        }
-    }
+    common::tool_available("promtool")
 }
 
 fn run(command: &mut Command) -> (bool, String) {
@@ -109,7 +88,7 @@ fn promtool_check_rules_passes_on_every_generated_file() {
     for namespace in ["flowmeter", "tta"] {
         let dir = TempDir::new(&format!("check-{namespace}"));
         let files = rule_files(namespace);
-        write(&dir.0, &files);
+        write(dir.path(), &files);
         let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
         assert_eq!(
             names,
@@ -124,7 +103,7 @@ fn promtool_check_rules_passes_on_every_generated_file() {
             .arg("check")
             .arg("rules")
             .args(&names)
-            .current_dir(&dir.0));
+            .current_dir(dir.path()));
         assert!(ok, "promtool check rules ({namespace}):\n{report}");
         assert!(!report.contains("lint"), "lint warnings:\n{report}");
     }
@@ -136,8 +115,8 @@ fn promtool_unit_tests_pass() {
         return;
     }
     let dir = TempDir::new("unit");
-    write(&dir.0, &rule_files("flowmeter"));
-    let tests = dir.0.join("tests");
+    write(dir.path(), &rule_files("flowmeter"));
+    let tests = dir.path().join("tests");
     std::fs::create_dir_all(&tests).unwrap();
     for file in test_files() {
         let name = file.file_name().unwrap().to_owned();

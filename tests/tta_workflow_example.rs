@@ -5,23 +5,14 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
-use common::{http_get, parse, promtool_check_metrics};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{KillOnDrop, free_port, http_get, parse, promtool_check_metrics};
 
 #[test]
 fn the_tta_example_exports_the_seed_metrics_under_real_workflow_names() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Killed(
+    let port = free_port();
+    let mut child = KillOnDrop(
         common::example("tta_workflow")
             .env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"))
             .stdout(Stdio::piped())

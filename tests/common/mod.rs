@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use flowmeter::Telemetry;
@@ -20,6 +22,64 @@ pub fn install_with_span_exporter(exporter: &InMemorySpanExporter) -> Telemetry 
         .with_span_exporter(exporter.clone())
         .install()
         .expect("install telemetry")
+}
+
+/// A port the OS picked on loopback, free when returned (for child processes that take a
+/// fixed address).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A child process killed and reaped on every exit path, panics included.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `flowmeter-{tag}-{pid}-{n}`, created empty.
+    pub fn new(tag: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("flowmeter-{tag}-{}-{n}", std::process::id());
+        let path = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether the external tool `name` (promtool, prometheus) runs. Under CI a missing tool is
+/// a failure; locally the caller skips, and this says why.
+pub fn tool_available(name: &str) -> bool {
+    match Command::new(name).arg("--version").output() {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "{name} is required under CI: {e}");
+            eprintln!(
+                "skipping: {name} not found ({e}); scripts/test.sh installs Debian's prometheus"
+            );
+            false
+        }
+    }
 }
 
 /// A command running the example binary `name` (cargo builds examples for `cargo test`),
@@ -194,22 +254,16 @@ fn parse_sample(line: &str) -> Sample {
 /// Runs `promtool check metrics` on `text`: `Some(output)` when promtool ran (asserting exit
 /// 0), `None` when promtool is missing outside CI. Under CI a missing promtool is a failure.
 pub fn promtool_check_metrics(text: &str) -> Option<String> {
-    let child = Command::new("promtool")
+    if !tool_available("promtool") {
+        return None;
+    }
+    let mut child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "promtool is required under CI: {e}");
-            eprintln!(
-                "skipping promtool check: promtool not found ({e}); scripts/test.sh installs it"
-            );
-            return None;
-        }
-    };
+        .spawn()
+        .expect("spawn promtool");
     child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     let report = format!(
