@@ -9,9 +9,7 @@ use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter, AppGauge, AppHistogram, AppMetricError};
 use flowmeter::metrics::names::NameError;
 
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder().serve(false).ignore_env().install_subscriber(false).install().unwrap()
-});
+static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_metrics_only);
 
 const SKILL_BUCKETS: [f64; 9] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0];
 

@@ -16,14 +16,7 @@ use flowmeter::llm::{
     self, Budget, BudgetPolicy, Date, ManualClock, Period, PriceTable, ResolvedPrice, Usage,
 };
 
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .serve(false)
-        .ignore_env()
-        .install_subscriber(false)
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_metrics_only);
 
 fn scrape() -> Exposition {
     parse(&TELEMETRY.render())

@@ -13,6 +13,17 @@ use std::time::Duration;
 use flowmeter::Telemetry;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
+/// Installs the process's pipeline for metrics tests: no endpoint, no tracing subscriber,
+/// environment ignored.
+pub fn install_metrics_only() -> Telemetry {
+    Telemetry::builder()
+        .serve(false)
+        .ignore_env()
+        .install_subscriber(false)
+        .install()
+        .expect("install telemetry")
+}
+
 /// Installs the process's pipeline for span tests: spans to `exporter`, the global tracing
 /// subscriber on, no endpoint, environment ignored.
 pub fn install_with_span_exporter(exporter: &InMemorySpanExporter) -> Telemetry {
