@@ -44,6 +44,12 @@ impl Observed {
         self.bound = LazyBound::new();
     }
 
+    /// Changes the `primitive_type` (before the first run, like `rename`).
+    pub(crate) fn set_kind(&mut self, kind: &'static str) {
+        self.kind = kind;
+        self.bound = LazyBound::new();
+    }
+
     /// Runs `future` as one execution of this primitive: counted by status, timed, traced
     /// in a child span of the current one. Dropping the returned future records `cancelled`.
     pub(crate) async fn run<T>(

@@ -34,8 +34,7 @@ pub fn step<F>(name: impl Into<Cow<'static, str>>, f: F) -> Step<F> {
 impl<F> Step<F> {
     /// Sets the `primitive_type` label (default `step`), e.g. `"llm"` or `"retrieval"`.
     pub fn kind(mut self, kind: &'static str) -> Self {
-        let name = self.observed.name().to_owned();
-        self.observed = Observed::new(name, kind);
+        self.observed.set_kind(kind);
         self
     }
 
