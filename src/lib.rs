@@ -32,9 +32,13 @@ mod error;
 mod execution;
 pub mod exporter;
 pub mod llm;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod metrics;
 pub mod primitives;
 pub mod rules;
+#[cfg(feature = "system")]
+pub mod system;
 pub mod telemetry;
 
 #[doc(hidden)]

@@ -27,7 +27,18 @@ fn disabled_telemetry_records_and_serves_nothing() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     assert!(runtime.block_on(fails()).is_err());
     assert!(std::panic::catch_unwind(panics).is_err(), "the panic propagates unchanged");
-    let text = telemetry.render();
-    assert!(!text.contains("flowmeter_primitive_executions_total"), "{text}");
+    assert_eq!(telemetry.render(), "", "a disabled pipeline exports nothing, not even target_info");
+    assert_eq!(telemetry.metadata(), []);
     assert!(flowmeter::metrics::instruments().is_none());
+
+    // The endpoints, mounted in an application's own server, say the metrics are off (the
+    // catalog, which describes what would be recorded, is still served).
+    let endpoints = flowmeter::exporter::Endpoints::default();
+    for path in ["/metrics", "/metadata", "/summary"] {
+        let request = hyper::Request::get(path).body(()).unwrap();
+        assert_eq!(endpoints.respond(&request).status(), 503, "{path}");
+    }
+    let catalog = hyper::Request::get("/catalog").body(()).unwrap();
+    assert_eq!(endpoints.respond(&catalog).status(), 200);
+    assert_eq!(telemetry.summary(), Default::default());
 }

@@ -1,26 +1,50 @@
-//! The HTTP exporter: `/metrics` (Prometheus text format 0.0.4), `/catalog` (JSON) and
-//! `/health`.
+//! The HTTP exporter: `/metrics` (Prometheus text format 0.0.4), `/catalog`, `/metadata` and
+//! `/summary` (JSON), and `/health`.
+//!
+//! | path | what it answers |
+//! |---|---|
+//! | `/metrics` (configurable) | the text exposition: [`render()`] |
+//! | [`/catalog`](CATALOG_PATH) | what flowmeter *declares*: every metric of its catalog, recorded yet or not, and every instrumented call site |
+//! | [`/metadata`](METADATA_PATH) | what is *exported now*: name, type, HELP and labels of every family of the exposition, application, process and system metrics included: [`metadata()`] |
+//! | [`/summary`](SUMMARY_PATH) | current values of every exported family: counter totals, per-series values, histogram count and sum: [`summary()`] |
+//! | [`/health`](HEALTH_PATH) | `ok` |
+//!
+//! The exposition, the metadata and the summary are read from the same gathered metric
+//! families, so the names in `/metadata` and `/summary` are exactly the `# TYPE` names of
+//! `/metrics`.
 //!
 //! - [`MetricsServer`] is the built-in endpoint [`Telemetry`](crate::Telemetry) starts: hyper 1
 //!   on a thread of its own with a current-thread tokio runtime, on `127.0.0.1:9464` by
 //!   default, with a graceful, bounded shutdown.
 //! - [`Endpoints`] is the same set of routes as a plain function and a hyper
 //!   [`Service`](hyper::service::Service), for applications that already run a server.
+//! - `axum::router` (`axum` cargo feature) is the same routes as an axum `Router` to merge
+//!   into an application's router, with the exposition on a path of the application's
+//!   choosing.
 //! - [`ServerOptions`] holds the limits, each with its default: header-read timeout 5 s,
 //!   request body limit 64 KiB (bodies are never read), header limit 16 KiB, 64 connections,
 //!   shutdown drain 5 s.
-//! - [`render`] is the exposition itself, as a `String`.
 
 mod accept;
+#[cfg(feature = "axum")]
+pub mod axum;
+mod gather;
 mod limits;
+mod metadata;
 mod render;
+mod responses;
 mod routes;
 mod server;
+mod summary;
 
 pub use limits::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, ServerOptions,
 };
+pub use metadata::{MetricKind, MetricMetadata, metadata};
 pub use render::{METRICS_CONTENT_TYPE, render, render_into};
-pub use routes::{ALLOWED_METHODS, CATALOG_PATH, Endpoints, HEALTH_PATH};
+pub use routes::{
+    ALLOWED_METHODS, CATALOG_PATH, Endpoints, HEALTH_PATH, METADATA_PATH, SUMMARY_PATH,
+};
 pub use server::MetricsServer;
+pub use summary::{MetricSummary, SeriesSummary, Summary, summary};

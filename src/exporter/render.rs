@@ -1,11 +1,11 @@
 //! The Prometheus text exposition of a pipeline.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use prometheus::TextEncoder;
 use prometheus::proto::MetricFamily;
 
+use super::gather::gather;
 use crate::telemetry::Pipeline;
 
 /// The `Content-Type` of the text exposition: format 0.0.4, UTF-8.
@@ -17,7 +17,7 @@ static LAST_LEN: AtomicUsize = AtomicUsize::new(4096);
 /// Renders the Prometheus text exposition (format 0.0.4) of `pipeline`: what `/metrics`
 /// serves.
 ///
-/// Never panics. A metric family the encoder rejects is left out (the rest is still
+/// Empty while the pipeline is disabled. Never panics. A metric family the encoder rejects is left out (the rest is still
 /// rendered) and the failure is logged once through `tracing`; if collecting the metrics
 /// panics, the panic is caught and the result is empty.
 ///
@@ -33,30 +33,16 @@ pub fn render(pipeline: &Pipeline) -> String {
 /// Appends the text exposition of `pipeline` to `out` (see [`render`]). `out` keeps its
 /// capacity, so a caller that renders repeatedly can clear and reuse one `String`.
 pub fn render_into(pipeline: &Pipeline, out: &mut String) {
-    static GATHER_PANICKED: AtomicBool = AtomicBool::new(false);
     static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
-
-    // `gather` runs the collectors registered in the registry; one that panics must not take
-    // the scrape (or the program calling `render`) down with it.
-    let families = match catch_unwind(AssertUnwindSafe(|| pipeline.registry().gather())) {
-        Ok(families) => families,
-        Err(_) => {
-            if !GATHER_PANICKED.swap(true, Ordering::Relaxed) {
-                tracing::warn!(
-                    "flowmeter: collecting metrics panicked; the exposition is empty (logged once)"
-                );
-            }
-            return;
-        }
-    };
-
+    let families = gather(pipeline);
     let start = out.len();
     encode_families(&families, out, &ENCODE_FAILED);
     LAST_LEN.store(out.len() - start, Ordering::Relaxed);
 }
 
 /// Encodes one family at a time, so a family the encoder rejects is dropped whole and the
-/// others stay.
+/// others stay. (Untyped families, on which the encoder panics, never get here: `gather`
+/// leaves them out.)
 fn encode_families(families: &[MetricFamily], out: &mut String, warned: &AtomicBool) {
     let encoder = TextEncoder::new();
     for family in families {
@@ -76,18 +62,8 @@ fn encode_families(families: &[MetricFamily], out: &mut String, warned: &AtomicB
 
 #[cfg(test)]
 mod tests {
-    use opentelemetry_sdk::metrics::SdkMeterProvider;
-    use opentelemetry_sdk::trace::SdkTracerProvider;
-    use prometheus::core::{Collector, Desc};
-
     use super::*;
-    use crate::telemetry::Config;
-
-    fn pipeline(registry: prometheus::Registry) -> Pipeline {
-        let meters = SdkMeterProvider::builder().build();
-        let tracers = SdkTracerProvider::builder().build();
-        Pipeline::new(Config::default(), meters, registry, tracers)
-    }
+    use crate::exporter::gather::tests::pipeline;
 
     #[test]
     fn a_rejected_family_is_left_out_and_the_rest_kept() {
@@ -103,26 +79,6 @@ mod tests {
         encode_families(&families, &mut out, &AtomicBool::new(false));
         assert!(out.contains("kept_total 0"), "{out}");
         assert!(!out.contains("empty_family"), "{out}");
-    }
-
-    struct Panicking(Vec<Desc>);
-
-    impl Collector for Panicking {
-        fn desc(&self) -> Vec<&Desc> {
-            self.0.iter().collect()
-        }
-        fn collect(&self) -> Vec<MetricFamily> {
-            panic!("collector failure (expected by this test)")
-        }
-    }
-
-    #[test]
-    fn a_panicking_collector_gives_an_empty_exposition() {
-        let registry = prometheus::Registry::new();
-        let desc = Desc::new("boom".into(), "boom".into(), vec![], Default::default()).unwrap();
-        registry.register(Box::new(Panicking(vec![desc]))).unwrap();
-        let pipeline = pipeline(registry);
-        assert_eq!(render(&pipeline), "");
     }
 
     #[test]

@@ -1,41 +1,50 @@
 //! [`Endpoints`]: the routes of the exporter as a plain request → response function and a
 //! hyper [`Service`], for the built-in server and for applications that run their own.
+//!
+//! Every route reads the installed pipeline when the request arrives; the documents come
+//! from [`render`](super::render()), [`metadata`](super::metadata()) and
+//! [`summary`](super::summary()) (the responses are built in `responses.rs`), so the built-in
+//! server, an application's own hyper server and the axum router all answer the same.
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::service::Service;
 use hyper::{Method, Request, Response, StatusCode};
-use serde::Serialize;
 
 use super::limits::DEFAULT_MAX_BODY_BYTES;
-use super::render::{METRICS_CONTENT_TYPE, render};
-use crate::metrics::{CallsiteMeta, MetricInfo, callsite, catalog};
+use super::responses::{catalog_json, metadata_json, metrics, summary_json, text, without_body};
 use crate::telemetry::config::DEFAULT_METRICS_PATH;
-use crate::telemetry::pipeline::{self, Pipeline};
 
-/// Path of the catalog: every metric flowmeter records and every instrumented call site, as
-/// JSON.
+/// Path of the catalog: every metric flowmeter *declares* (whether recorded yet or not) and
+/// every instrumented call site, as JSON. For what is exported right now, see
+/// [`METADATA_PATH`].
 pub const CATALOG_PATH: &str = "/catalog";
+/// Path of the metadata: a JSON array of [`MetricMetadata`](super::MetricMetadata), one per
+/// family the exposition contains now (flowmeter's own, application metrics, process and
+/// system metrics, `target_info`), sorted by name. Unlike [`CATALOG_PATH`] it lists only what
+/// is exported, with the exact exported names.
+pub const METADATA_PATH: &str = "/metadata";
+/// Path of the summary: the current values of every exported family as a JSON
+/// [`Summary`](super::Summary) (counter totals, per-series values, histogram count and sum).
+pub const SUMMARY_PATH: &str = "/summary";
 /// Path of the liveness check, answering `200 ok`.
 pub const HEALTH_PATH: &str = "/health";
 /// The methods every route answers; anything else gets `405` with this `Allow` header.
 pub const ALLOWED_METHODS: &str = "GET, HEAD";
 
-const TEXT: &str = "text/plain; charset=utf-8";
-const JSON: &str = "application/json";
-
 /// The exporter's routes, as a function from request to response.
 ///
 /// | path | answer |
 /// |---|---|
-/// | the metrics path (default `/metrics`) | `200`, the text exposition ([`render`](super::render)), `Content-Type: text/plain; version=0.0.4; charset=utf-8`; `503` while no enabled pipeline is installed |
-/// | [`/catalog`](CATALOG_PATH) | `200`, JSON `{"namespace", "metrics", "callsites"}`; `503` while no pipeline is installed |
+/// | the metrics path (default `/metrics`) | `200`, the text exposition ([`render`](super::render())), `Content-Type: text/plain; version=0.0.4; charset=utf-8`; `503` while no enabled pipeline is installed |
+/// | [`/catalog`](CATALOG_PATH) | `200`, JSON `{"namespace", "metrics", "callsites"}`: the declared catalog; `503` while no pipeline is installed |
+/// | [`/metadata`](METADATA_PATH) | `200`, JSON array of [`MetricMetadata`](super::MetricMetadata): what is exported now; `503` while no enabled pipeline is installed |
+/// | [`/summary`](SUMMARY_PATH) | `200`, JSON [`Summary`](super::Summary): current values; `503` while no enabled pipeline is installed |
 /// | [`/health`](HEALTH_PATH) | `200`, `ok` |
 /// | anything else | `404` |
 ///
@@ -71,8 +80,9 @@ const JSON: &str = "application/json";
 /// # }
 /// ```
 ///
-/// In a router (axum, your own hyper service), send the paths [`handles`](Self::handles)
-/// accepts to [`respond`](Self::respond) and keep the rest.
+/// In a router of your own (a hyper `service_fn`, another framework), send the paths
+/// [`handles`](Self::handles) accepts to [`respond`](Self::respond) and keep the rest. With
+/// axum, merge [`exporter::axum::router`](crate::exporter) (`axum` feature) instead.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     metrics_path: Arc<str>,
@@ -91,13 +101,15 @@ impl Default for Endpoints {
 enum Route {
     Metrics,
     Catalog,
+    Metadata,
+    Summary,
     Health,
 }
 
 impl Endpoints {
     /// Routes with the exposition on `metrics_path` (which should start with `/`; the
     /// configured one is [`Config::metrics_path`](crate::Config::metrics_path)). The metrics
-    /// path is matched first, so it may shadow `/catalog` or `/health`.
+    /// path is matched first, so it may shadow any of the other routes.
     pub fn new(metrics_path: impl Into<String>) -> Self {
         let metrics_path: String = metrics_path.into();
         Endpoints { metrics_path: metrics_path.into(), max_body_bytes: DEFAULT_MAX_BODY_BYTES }
@@ -115,7 +127,8 @@ impl Endpoints {
         &self.metrics_path
     }
 
-    /// Whether `path` is one of these routes (the metrics path, `/catalog`, `/health`).
+    /// Whether `path` is one of these routes (the metrics path, `/catalog`, `/metadata`,
+    /// `/summary`, `/health`). Only the path is compared: no query string, no trailing slash.
     pub fn handles(&self, path: &str) -> bool {
         self.route(path).is_some()
     }
@@ -123,13 +136,28 @@ impl Endpoints {
     fn route(&self, path: &str) -> Option<Route> {
         if path == &*self.metrics_path {
             Some(Route::Metrics)
-        } else if path == CATALOG_PATH {
-            Some(Route::Catalog)
-        } else if path == HEALTH_PATH {
-            Some(Route::Health)
         } else {
-            None
+            match path {
+                CATALOG_PATH => Some(Route::Catalog),
+                METADATA_PATH => Some(Route::Metadata),
+                SUMMARY_PATH => Some(Route::Summary),
+                HEALTH_PATH => Some(Route::Health),
+                _ => None,
+            }
         }
+    }
+
+    /// Every path these endpoints answer, the metrics path first, each once (a metrics path
+    /// equal to a fixed route is listed once): the routes to register in a router that
+    /// matches paths itself before delegating to [`respond`](Self::respond).
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths = vec![&*self.metrics_path];
+        for fixed in [CATALOG_PATH, METADATA_PATH, SUMMARY_PATH, HEALTH_PATH] {
+            if fixed != &*self.metrics_path {
+                paths.push(fixed);
+            }
+        }
+        paths
     }
 
     /// Answers `req` (see the table on [`Endpoints`]). Only the method, path and headers are
@@ -145,7 +173,8 @@ impl Endpoints {
         }
         let Some(route) = self.route(req.uri().path()) else {
             let body = format!(
-                "not found; flowmeter serves {}, {CATALOG_PATH} and {HEALTH_PATH}\n",
+                "not found; flowmeter serves {}, {CATALOG_PATH}, {METADATA_PATH}, \
+                 {SUMMARY_PATH} and {HEALTH_PATH}\n",
                 self.metrics_path
             );
             return text(StatusCode::NOT_FOUND, body);
@@ -160,6 +189,8 @@ impl Endpoints {
         let response = match route {
             Route::Metrics => metrics(),
             Route::Catalog => catalog_json(),
+            Route::Metadata => metadata_json(),
+            Route::Summary => summary_json(),
             Route::Health => text(StatusCode::OK, "ok"),
         };
         if head { without_body(response) } else { response }
@@ -189,80 +220,10 @@ impl<B> Service<Request<B>> for Endpoints {
     }
 }
 
-/// The installed pipeline, if it records.
-fn enabled_pipeline() -> Option<&'static Pipeline> {
-    pipeline::get().filter(|p| p.is_enabled())
-}
-
-fn metrics() -> Response<Full<Bytes>> {
-    match enabled_pipeline() {
-        Some(pipeline) => respond_with(StatusCode::OK, METRICS_CONTENT_TYPE, render(pipeline)),
-        None => text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no metrics: flowmeter telemetry is not installed, is disabled, or was shut down\n",
-        ),
-    }
-}
-
-/// The `/catalog` document.
-#[derive(Serialize)]
-struct Catalog<'a> {
-    namespace: &'a str,
-    metrics: Vec<MetricInfo>,
-    callsites: Vec<CallsiteMeta>,
-}
-
-fn catalog_json() -> Response<Full<Bytes>> {
-    static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
-    // The catalog describes what is recorded, so it is served even while recording is off;
-    // it needs an installed pipeline for the namespace.
-    let Some(pipeline) = pipeline::get() else {
-        return text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no catalog: flowmeter telemetry is not installed, so its namespace is unknown\n",
-        );
-    };
-    let namespace = pipeline.namespace();
-    let doc = Catalog { namespace, metrics: catalog::list(namespace), callsites: callsite::list() };
-    match serde_json::to_vec(&doc) {
-        Ok(body) => respond_with(StatusCode::OK, JSON, body),
-        Err(error) => {
-            if !ENCODE_FAILED.swap(true, Ordering::Relaxed) {
-                tracing::warn!(%error, "flowmeter: the catalog could not be encoded as JSON (logged once)");
-            }
-            text(StatusCode::INTERNAL_SERVER_ERROR, "the catalog could not be encoded\n")
-        }
-    }
-}
-
-fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
-    respond_with(status, TEXT, body)
-}
-
-fn respond_with(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> Response<Full<Bytes>> {
-    let body: Bytes = body.into();
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    *response.body_mut() = Full::new(body);
-    response
-}
-
-/// The same response without its body; `Content-Length` still tells the `GET` body's size.
-fn without_body(response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
-    let (parts, _) = response.into_parts();
-    Response::from_parts(parts, Full::new(Bytes::new()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::pipeline;
 
     fn request(method: Method, path: &str) -> Request<()> {
         Request::builder().method(method).uri(path).body(()).unwrap()
@@ -276,13 +237,37 @@ mod tests {
         if pipeline::get().is_none() {
             assert_eq!(status(Method::GET, "/m"), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(status(Method::GET, "/catalog"), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(status(Method::GET, "/metadata"), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(status(Method::HEAD, "/summary"), StatusCode::SERVICE_UNAVAILABLE);
         }
         assert_eq!(status(Method::GET, "/metrics"), StatusCode::NOT_FOUND);
         let post = endpoints.respond(&request(Method::POST, "/health"));
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(post.headers()[header::ALLOW], "GET, HEAD");
-        assert!(
-            endpoints.handles("/m") && endpoints.handles("/catalog") && !endpoints.handles("/")
+        for path in ["/m", "/catalog", "/metadata", "/summary", "/health"] {
+            assert!(endpoints.handles(path), "{path}");
+        }
+        for path in ["/", "/metrics", "/summary/", "/metadata?x=1"] {
+            assert!(!endpoints.handles(path), "{path}");
+        }
+        let not_found = endpoints.respond(&request(Method::GET, "/nope"));
+        let body = http_body_util::BodyExt::collect(not_found.into_body());
+        let body = futures_util::FutureExt::now_or_never(body).unwrap().unwrap().to_bytes();
+        assert_eq!(
+            body,
+            "not found; flowmeter serves /m, /catalog, /metadata, /summary and /health\n"
+        );
+    }
+
+    #[test]
+    fn each_path_is_listed_once() {
+        assert_eq!(
+            Endpoints::new("/m").paths(),
+            ["/m", "/catalog", "/metadata", "/summary", "/health"]
+        );
+        assert_eq!(
+            Endpoints::new("/summary").paths(),
+            ["/summary", "/catalog", "/metadata", "/health"]
         );
     }
 

@@ -6,7 +6,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{
-    SdkTracerProvider, SpanExporter, SpanProcessor, TracerProviderBuilder,
+    SdkTracerProvider, ShouldSample, SpanExporter, SpanProcessor, TracerProviderBuilder,
 };
 
 use super::config::{self, Layer, Origin, RawConfig};
@@ -98,8 +98,48 @@ impl TelemetryBuilder {
         self
     }
 
-    /// A TOML file with any of `enabled`, `serve`, `listen`, `metrics_path`, `namespace`.
-    /// Default: none (env `FLOWMETER_CONFIG`).
+    /// Exports the standard Prometheus process metrics of this process:
+    /// `process_cpu_seconds_total`, `process_resident_memory_bytes`,
+    /// `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`,
+    /// `process_threads` and `process_start_time_seconds`. Default `false` (env
+    /// `FLOWMETER_PROCESS_METRICS`, file key `process_metrics`). Linux only.
+    ///
+    /// The names are the ones every Prometheus client library uses, so they are never
+    /// prefixed with the [namespace](Self::namespace). See `flowmeter::system` (with the
+    /// `system` cargo feature) for details.
+    ///
+    /// # Errors at install
+    /// Asking for them in a build without the `system` cargo feature, or on a target other
+    /// than Linux, makes [`install`](Self::install) fail with [`Error::Config`] naming the
+    /// feature, whichever source asked (the method exists in every build because the env and
+    /// file keys do). With [`enabled(false)`](Self::enabled) nothing is collected and nothing
+    /// fails.
+    pub fn process_metrics(mut self, on: bool) -> Self {
+        self.raw.process_metrics = Some(on.to_string());
+        self
+    }
+
+    /// Exports host-wide gauges, each in percent (0 to 100): `system_cpu_percent` (all CPUs,
+    /// since the previous collection), `system_memory_percent` (RAM in use) and
+    /// `system_disk_percent` (space used over all mounted disks). Default `false` (env
+    /// `FLOWMETER_SYSTEM_METRICS`, file key `system_metrics`).
+    ///
+    /// They are OpenTelemetry observable gauges on the pipeline's meter, measured when the
+    /// metrics are collected (each scrape), and, like `process_*`, never prefixed with the
+    /// namespace. See `flowmeter::system` (with the `system` cargo feature) for how each
+    /// is computed.
+    ///
+    /// # Errors at install
+    /// Asking for them in a build without the `system` cargo feature makes
+    /// [`install`](Self::install) fail with [`Error::Config`] naming the feature. With
+    /// [`enabled(false)`](Self::enabled) nothing is collected and nothing fails.
+    pub fn system_metrics(mut self, on: bool) -> Self {
+        self.raw.system_metrics = Some(on.to_string());
+        self
+    }
+
+    /// A TOML file with any of `enabled`, `serve`, `listen`, `metrics_path`, `namespace`,
+    /// `process_metrics`, `system_metrics`. Default: none (env `FLOWMETER_CONFIG`).
     pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.raw.config_file = Some(path.into().display().to_string());
         self
@@ -144,6 +184,15 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Decides which spans are sampled (recorded and exported), for example
+    /// `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1)))` to keep one trace in
+    /// ten. Default: the SDK's default, parent-based always-on. Metrics are never sampled:
+    /// every call is counted whatever the sampler decides.
+    pub fn sampler<S: ShouldSample + 'static>(mut self, sampler: S) -> Self {
+        self.tracer = self.tracer.with_sampler(Box::new(sampler) as Box<dyn ShouldSample>);
+        self
+    }
+
     /// Whether `install` sets a global `tracing` subscriber carrying the OpenTelemetry layer.
     /// Default `true`. If the program already has one, set `false` and add
     /// [`Telemetry::tracing_layer`] to it instead.
@@ -179,8 +228,11 @@ impl TelemetryBuilder {
             SdkMeterProvider::builder().with_resource(resource.clone()).with_reader(bridge).build();
         let tracer_provider = self.tracer.with_resource(resource).build();
 
-        let pipeline =
-            Pipeline::new(config, meter_provider, registry, tracer_provider).publish()?;
+        let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider);
+        // Before publishing, so a failure leaves the process uninstalled.
+        #[cfg(feature = "system")]
+        crate::system::register_configured(&pipeline)?;
+        let pipeline = pipeline.publish()?;
         crate::metrics::warm_up(pipeline);
         let telemetry = Telemetry::new(pipeline, server);
         if pipeline.is_enabled() && self.install_subscriber {

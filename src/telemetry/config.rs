@@ -21,8 +21,13 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("FLOWMETER_METRICS_PATH", "metrics_path"),
     ("FLOWMETER_NAMESPACE", "namespace"),
     ("FLOWMETER_SERVE", "serve"),
+    ("FLOWMETER_PROCESS_METRICS", "process_metrics"),
+    ("FLOWMETER_SYSTEM_METRICS", "system_metrics"),
     ("FLOWMETER_CONFIG", "config_file"),
 ];
+
+/// The cargo feature that process and system metrics need.
+const SYSTEM_FEATURE: &str = "system";
 
 /// The resolved configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +44,14 @@ pub struct Config {
     pub metrics_path: String,
     /// Prefix of flowmeter's metric names. Default `flowmeter`.
     pub namespace: String,
+    /// Whether the standard `process_*` metrics (CPU seconds, memory, file descriptors,
+    /// threads, start time) are exported. Default `false`. Needs the `system` cargo feature
+    /// and Linux.
+    pub process_metrics: bool,
+    /// Whether the host's `system_cpu_percent`, `system_memory_percent` and
+    /// `system_disk_percent` gauges are exported. Default `false`. Needs the `system` cargo
+    /// feature.
+    pub system_metrics: bool,
 }
 
 impl Default for Config {
@@ -49,6 +62,8 @@ impl Default for Config {
             listen: DEFAULT_LISTEN.parse().expect("valid default"),
             metrics_path: DEFAULT_METRICS_PATH.to_owned(),
             namespace: DEFAULT_NAMESPACE.to_owned(),
+            process_metrics: false,
+            system_metrics: false,
         }
     }
 }
@@ -78,7 +93,8 @@ impl fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
 pub struct ConfigError {
-    /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`, `config_file`).
+    /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
+    /// `process_metrics`, `system_metrics`, `config_file`).
     pub field: &'static str,
     /// The rejected value as given.
     pub value: String,
@@ -96,6 +112,8 @@ pub(crate) struct RawConfig {
     pub(crate) listen: Option<String>,
     pub(crate) metrics_path: Option<String>,
     pub(crate) namespace: Option<String>,
+    pub(crate) process_metrics: Option<String>,
+    pub(crate) system_metrics: Option<String>,
     pub(crate) config_file: Option<String>,
 }
 
@@ -129,7 +147,8 @@ impl RawConfig {
                     field: "config_file",
                     value: key,
                     origin,
-                    reason: "unknown key (known: enabled, serve, listen, metrics_path, namespace)"
+                    reason: "unknown key (known: enabled, serve, listen, metrics_path, namespace, \
+                             process_metrics, system_metrics)"
                         .into(),
                 });
             };
@@ -151,6 +170,8 @@ impl RawConfig {
             "listen" => &mut self.listen,
             "metrics_path" => &mut self.metrics_path,
             "namespace" => &mut self.namespace,
+            "process_metrics" => &mut self.process_metrics,
+            "system_metrics" => &mut self.system_metrics,
             _ => &mut self.config_file,
         }
     }
@@ -159,8 +180,35 @@ impl RawConfig {
 /// One source of values and its origin.
 pub(crate) type Layer = (RawConfig, Origin);
 
+/// What this build can collect, from its cargo features and target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Collectors {
+    /// `process_*` metrics: the prometheus crate's process collector reads procfs.
+    pub(crate) process: bool,
+    /// `system_*_percent` gauges (sysinfo).
+    pub(crate) system: bool,
+}
+
+impl Collectors {
+    /// What this build of flowmeter has.
+    pub(crate) const BUILT: Collectors = Collectors {
+        process: cfg!(all(feature = "system", target_os = "linux")),
+        system: cfg!(feature = "system"),
+    };
+}
+
 /// Resolves layers (highest precedence first) into a validated [`Config`].
 pub(crate) fn resolve(layers: &[Layer], allow_port_zero: bool) -> Result<Config, ConfigError> {
+    resolve_for(layers, allow_port_zero, Collectors::BUILT)
+}
+
+/// [`resolve`] for a build that has `available` (injectable so both answers are tested in
+/// any build).
+pub(crate) fn resolve_for(
+    layers: &[Layer],
+    allow_port_zero: bool,
+    available: Collectors,
+) -> Result<Config, ConfigError> {
     let pick = |get: fn(&RawConfig) -> &Option<String>| {
         layers.iter().find_map(|(raw, origin)| get(raw).as_ref().map(|v| (v.as_str(), origin)))
     };
@@ -179,6 +227,26 @@ pub(crate) fn resolve(layers: &[Layer], allow_port_zero: bool) -> Result<Config,
     }
     if let Some((v, o)) = pick(|r| &r.namespace) {
         config.namespace = parse_namespace(v, o)?;
+    }
+    if let Some((v, o)) = pick(|r| &r.process_metrics) {
+        config.process_metrics = parse_bool("process_metrics", v, o)?;
+        // Asked for but not built in: an error naming the feature, never a silent no-op. With
+        // telemetry off nothing is collected anyway, so there is nothing to refuse.
+        if config.process_metrics && config.enabled && !available.process {
+            let reason = if !available.system {
+                format!("needs flowmeter's `{SYSTEM_FEATURE}` cargo feature")
+            } else {
+                "process metrics are collected on Linux only".to_owned()
+            };
+            return Err(error("process_metrics", v, o, reason));
+        }
+    }
+    if let Some((v, o)) = pick(|r| &r.system_metrics) {
+        config.system_metrics = parse_bool("system_metrics", v, o)?;
+        if config.system_metrics && config.enabled && !available.system {
+            let reason = format!("needs flowmeter's `{SYSTEM_FEATURE}` cargo feature");
+            return Err(error("system_metrics", v, o, reason));
+        }
     }
     Ok(config)
 }

@@ -11,7 +11,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::builder::TelemetryBuilder;
 use super::config::Config;
 use super::pipeline::{Pipeline, SCOPE_NAME};
-use crate::exporter::MetricsServer;
+use crate::exporter::{MetricMetadata, MetricsServer, Summary};
 
 /// The installed telemetry pipeline. Keep it alive for the life of the program: dropping it
 /// stops the endpoint, flushes spans and metrics and shuts the providers down (instrumented
@@ -65,6 +65,18 @@ impl Telemetry {
     /// The Prometheus text exposition, as `/metrics` serves it.
     pub fn render(&self) -> String {
         crate::exporter::render(self.pipeline)
+    }
+
+    /// Name, type, HELP text and label names of every family the exposition contains now, as
+    /// `/metadata` serves them (see [`exporter::metadata`](crate::exporter::metadata())).
+    pub fn metadata(&self) -> Vec<MetricMetadata> {
+        crate::exporter::metadata(self.pipeline)
+    }
+
+    /// The current values of every exported family, as `/summary` serves them (see
+    /// [`exporter::summary`](crate::exporter::summary())).
+    pub fn summary(&self) -> Summary {
+        crate::exporter::summary(self.pipeline)
     }
 
     /// A `tracing` layer that sends spans to this pipeline's tracer provider, for programs

@@ -24,6 +24,10 @@ pub struct Pipeline {
     registry: prometheus::Registry,
     tracer_provider: SdkTracerProvider,
     shut_down: AtomicBool,
+    /// Set once the host gauges are registered: their callbacks would otherwise be added
+    /// (and run) once per registration.
+    #[cfg(feature = "system")]
+    host_gauges: AtomicBool,
 }
 
 static GLOBAL: OnceLock<Pipeline> = OnceLock::new();
@@ -49,6 +53,8 @@ impl Pipeline {
             registry,
             tracer_provider,
             shut_down: AtomicBool::new(false),
+            #[cfg(feature = "system")]
+            host_gauges: AtomicBool::new(false),
         }
     }
 
@@ -116,6 +122,12 @@ impl Pipeline {
     /// The tracer provider.
     pub fn tracer_provider(&self) -> &SdkTracerProvider {
         &self.tracer_provider
+    }
+
+    /// `true` for the first caller only: that one registers the host gauges.
+    #[cfg(feature = "system")]
+    pub(crate) fn claim_host_gauges(&self) -> bool {
+        !self.host_gauges.swap(true, Ordering::AcqRel)
     }
 
     /// Flushes spans and metrics, then shuts both providers down. Later calls do nothing;

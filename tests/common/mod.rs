@@ -41,6 +41,18 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A free loopback port below the OS's ephemeral range (Linux: 32768 and up), for an address
+/// that is bound, released and bound again over a test's life: no `bind(0)` (every
+/// [`free_port`]) and no outgoing connection can be handed it in between.
+#[allow(dead_code)] // not every test file uses every helper
+pub fn free_port_outside_ephemeral_range() -> u16 {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (start..32_000)
+        .chain(20_000..start)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port in 20000..32000")
+}
+
 /// A child process killed and reaped on every exit path, panics included.
 pub struct KillOnDrop(pub Child);
 
@@ -123,19 +135,25 @@ impl Response {
 
 /// `GET path` on `addr`, `Connection: close`, read to the end.
 pub fn http_get(addr: SocketAddr, path: &str) -> Response {
-    request(addr, path, "HTTP/1.1").expect("GET over loopback")
+    request(addr, "GET", path, "HTTP/1.1").expect("GET over loopback")
+}
+
+/// `HEAD path` on `addr`, `Connection: close`, read to the end (the body should be empty).
+#[allow(dead_code)] // not every test file uses every helper
+pub fn http_head(addr: SocketAddr, path: &str) -> Response {
+    request(addr, "HEAD", path, "HTTP/1.1").expect("HEAD over loopback")
 }
 
 /// `GET path` as HTTP/1.0 (so no server answers with a chunked body), or the I/O error when
 /// nothing listens yet.
 pub fn try_http_get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
-    request(addr, path, "HTTP/1.0")
+    request(addr, "GET", path, "HTTP/1.0")
 }
 
-fn request(addr: SocketAddr, path: &str, version: &str) -> std::io::Result<Response> {
+fn request(addr: SocketAddr, method: &str, path: &str, version: &str) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(stream, "GET {path} {version}\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(stream, "{method} {path} {version}\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
     let (head, body) = raw.split_once("\r\n\r\n").expect("header/body separator");
@@ -265,6 +283,16 @@ fn parse_sample(line: &str) -> Sample {
 /// Runs `promtool check metrics` on `text`: `Some(output)` when promtool ran (asserting exit
 /// 0), `None` when promtool is missing outside CI. Under CI a missing promtool is a failure.
 pub fn promtool_check_metrics(text: &str) -> Option<String> {
+    let (code, stdout, stderr) = promtool_report(text)?;
+    let report = format!("{stdout}{stderr}");
+    assert_eq!(code, 0, "promtool check metrics failed:\n{report}\n---\n{text}");
+    Some(report)
+}
+
+/// `promtool check metrics` on `text` whatever it finds: exit code, stdout and stderr; `None`
+/// when promtool is missing outside CI (under CI a missing promtool is a failure).
+#[allow(dead_code)] // not every test file uses every helper
+pub fn promtool_report(text: &str) -> Option<(i32, String, String)> {
     if !tool_available("promtool") {
         return None;
     }
@@ -277,11 +305,6 @@ pub fn promtool_check_metrics(text: &str) -> Option<String> {
         .expect("spawn promtool");
     child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "promtool check metrics failed:\n{report}\n---\n{text}");
-    Some(report)
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    Some((output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr)))
 }

@@ -121,3 +121,96 @@ fn port_zero_allowed_only_when_asked() {
     assert!(resolve(&[(raw.clone(), Origin::Builder)], false).is_err());
     assert_eq!(resolve(&[(raw, Origin::Builder)], true).unwrap().listen.port(), 0);
 }
+
+const EVERYTHING: Collectors = Collectors { process: true, system: true };
+const NO_SYSTEM_FEATURE: Collectors = Collectors { process: false, system: false };
+
+fn resolve_env_with(pairs: &[(&str, &str)], available: Collectors) -> Result<Config, ConfigError> {
+    resolve_for(&[(env(pairs), Origin::Env("FLOWMETER_*"))], false, available)
+}
+
+#[test]
+fn process_and_system_metrics_default_off() {
+    let config = resolve_for(&[], false, EVERYTHING).unwrap();
+    assert!(!config.process_metrics && !config.system_metrics);
+}
+
+#[test]
+fn process_and_system_metrics_from_env() {
+    let on = [("FLOWMETER_PROCESS_METRICS", "true"), ("FLOWMETER_SYSTEM_METRICS", "1")];
+    let config = resolve_env_with(&on, EVERYTHING).unwrap();
+    assert!(config.process_metrics && config.system_metrics);
+    let off = [("FLOWMETER_PROCESS_METRICS", "off"), ("FLOWMETER_SYSTEM_METRICS", "no")];
+    let config = resolve_env_with(&off, EVERYTHING).unwrap();
+    assert!(!config.process_metrics && !config.system_metrics);
+}
+
+#[test]
+fn process_and_system_metrics_from_file_with_builder_then_env_first() {
+    let path = Path::new("flowmeter.toml");
+    let file =
+        RawConfig::from_toml(path, "process_metrics = true\nsystem_metrics = \"on\"\n").unwrap();
+    let layers = [(file.clone(), Origin::File(path.into()))];
+    let config = resolve_for(&layers, false, EVERYTHING).unwrap();
+    assert!(config.process_metrics && config.system_metrics);
+
+    let environment = env(&[("FLOWMETER_SYSTEM_METRICS", "false")]);
+    let builder = RawConfig { process_metrics: Some("false".into()), ..RawConfig::default() };
+    let layers = [
+        (builder, Origin::Builder),
+        (environment, Origin::Env("FLOWMETER_*")),
+        (file, Origin::File(path.into())),
+    ];
+    let config = resolve_for(&layers, false, EVERYTHING).unwrap();
+    assert!(!config.process_metrics, "the builder's false beats the file's true");
+    assert!(!config.system_metrics, "the environment's false beats the file's on");
+}
+
+#[test]
+fn bad_process_or_system_metrics_boolean_is_rejected() {
+    for (var, field) in [
+        ("FLOWMETER_PROCESS_METRICS", "process_metrics"),
+        ("FLOWMETER_SYSTEM_METRICS", "system_metrics"),
+    ] {
+        let e = resolve_env_with(&[(var, "sometimes")], EVERYTHING).unwrap_err();
+        assert_eq!((e.field, e.value.as_str()), (field, "sometimes"));
+    }
+}
+
+#[test]
+fn asking_without_the_system_feature_is_an_error_naming_it() {
+    for (var, field) in [
+        ("FLOWMETER_PROCESS_METRICS", "process_metrics"),
+        ("FLOWMETER_SYSTEM_METRICS", "system_metrics"),
+    ] {
+        let e = resolve_env_with(&[(var, "true")], NO_SYSTEM_FEATURE).unwrap_err();
+        assert_eq!((e.field, e.value.as_str()), (field, "true"));
+        assert!(e.reason.contains("`system` cargo feature"), "{e}");
+        assert!(e.to_string().contains(field), "{e}");
+    }
+    let file = RawConfig::from_toml(Path::new("f.toml"), "system_metrics = true").unwrap();
+    let e = resolve_for(&[(file, Origin::File("f.toml".into()))], false, NO_SYSTEM_FEATURE)
+        .unwrap_err();
+    assert_eq!(e.origin, Origin::File("f.toml".into()));
+}
+
+#[test]
+fn without_the_feature_off_or_disabled_is_fine() {
+    let off = [("FLOWMETER_PROCESS_METRICS", "false"), ("FLOWMETER_SYSTEM_METRICS", "false")];
+    assert!(resolve_env_with(&off, NO_SYSTEM_FEATURE).is_ok());
+    let disabled = [
+        ("FLOWMETER_ENABLED", "false"),
+        ("FLOWMETER_PROCESS_METRICS", "true"),
+        ("FLOWMETER_SYSTEM_METRICS", "true"),
+    ];
+    let config = resolve_env_with(&disabled, NO_SYSTEM_FEATURE).unwrap();
+    assert!(!config.enabled && config.process_metrics && config.system_metrics);
+}
+
+#[test]
+fn process_metrics_off_linux_say_so() {
+    let not_linux = Collectors { process: false, system: true };
+    let e = resolve_env_with(&[("FLOWMETER_PROCESS_METRICS", "yes")], not_linux).unwrap_err();
+    assert!(e.reason.contains("Linux only"), "{e}");
+    assert!(resolve_env_with(&[("FLOWMETER_SYSTEM_METRICS", "yes")], not_linux).is_ok());
+}

@@ -1,0 +1,137 @@
+//! Parity with the session metrics of reference systems 001/002 (Session-Buddy): session
+//! lifecycle counters, a session duration histogram (buckets 60 s .. 8 h), MCP event emission
+//! counters with `error_type` and an emission duration histogram (1 ms .. 10 s), and the
+//! `active_sessions` and `session_quality_score` gauges, recorded by a [`SessionTracker`]
+//! through `flowmeter::app`, with the reference's names, types, labels and HELP texts.
+//!
+//! The three operations of the reference exist three ways:
+//!
+//! | operation | library call | HTTP | MCP tool (`--mcp`) |
+//! |---|---|---|---|
+//! | exposition | `telemetry.render()` | the metrics path (`/metrics`) | `get_prometheus_metrics` |
+//! | metric list | `flowmeter::exporter::metadata` | `/metadata`; grouped: `/sessions/metrics` | `list_session_metrics` (grouped) |
+//! | summary | `flowmeter::exporter::summary` | `/summary`; reference shape: `/sessions/summary` | `get_metrics_summary` (reference shape) |
+//!
+//! Configuration, builder > `FLOWMETER_*` environment > TOML file (`--config FILE` or
+//! `FLOWMETER_CONFIG`), mapped from the reference's settings:
+//!
+//! | reference setting | flowmeter key | environment |
+//! |---|---|---|
+//! | `enable_prometheus_metrics` | `enabled` | `FLOWMETER_ENABLED` |
+//! | `prometheus_metrics_port` | `listen = "127.0.0.1:PORT"` | `FLOWMETER_LISTEN` |
+//! | `prometheus_metrics_path` | `metrics_path` | `FLOWMETER_METRICS_PATH` |
+//!
+//! The example serves HTTP itself (flowmeter's routes plus its own two), so `serve` /
+//! `FLOWMETER_SERVE` do not apply. With metrics disabled the same workload runs, records
+//! nothing, nothing listens, and the program exits 0 (the reference's graceful
+//! degradation). With `--mcp` nothing listens either: stdout carries JSON-RPC only.
+//!
+//! ```text
+//! cargo run --example session_tracker                          # serves until Ctrl-C
+//! cargo run --example session_tracker -- --once                # prints the exposition
+//! cargo run --example session_tracker -- --config session.toml
+//! cargo run --example session_tracker --features mcp -- --mcp  # MCP tools over stdio
+//! ```
+
+mod http;
+#[cfg(feature = "mcp")]
+mod mcp_server;
+mod metrics;
+mod reference;
+mod tracker;
+mod workload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use flowmeter::Telemetry;
+
+use crate::tracker::SessionTracker;
+use crate::workload::ScriptedPeer;
+
+const USAGE: &str = "usage: session_tracker [--once | --mcp] [--config FILE]";
+
+/// The command line.
+#[derive(Debug, Default)]
+struct Args {
+    once: bool,
+    mcp: bool,
+    config: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args::default();
+    let mut words = std::env::args().skip(1);
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--once" => args.once = true,
+            "--mcp" => args.mcp = true,
+            "--config" => {
+                args.config = Some(words.next().ok_or("--config needs a file")?.into());
+            }
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    if args.once && args.mcp {
+        return Err(format!("--once and --mcp exclude each other\n{USAGE}"));
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("session_tracker: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
+    let mut builder = Telemetry::builder()
+        .service_name("session-buddy")
+        .service_version(env!("CARGO_PKG_VERSION"))
+        .serve(false);
+    if let Some(path) = &args.config {
+        builder = builder.config_file(path);
+    }
+    let telemetry = builder.install()?;
+
+    let tracker = SessionTracker::new(ScriptedPeer::workload());
+    let events = workload::run(&tracker)?;
+
+    if args.mcp {
+        return serve_mcp().await;
+    }
+    if !telemetry.config().enabled {
+        println!(
+            "metrics disabled: handled {events} session events ({} sessions active); \
+             nothing recorded, nothing served",
+            tracker.active()
+        );
+        return Ok(());
+    }
+    if args.once {
+        print!("{}", telemetry.render());
+        return Ok(());
+    }
+    http::serve(telemetry.pipeline()).await?;
+    Ok(())
+}
+
+#[cfg(feature = "mcp")]
+async fn serve_mcp() -> Result<(), Box<dyn std::error::Error>> {
+    eprintln!("session_tracker: serving the metrics tools over stdio until stdin closes");
+    mcp_server::serve().await?;
+    Ok(())
+}
+
+#[cfg(not(feature = "mcp"))]
+async fn serve_mcp() -> Result<(), Box<dyn std::error::Error>> {
+    Err("built without the `mcp` feature; run \
+         `cargo run --example session_tracker --features mcp -- --mcp`"
+        .into())
+}

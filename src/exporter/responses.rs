@@ -1,0 +1,124 @@
+//! The response of each route of [`Endpoints`](super::Endpoints): the exposition, the JSON
+//! documents and the plain-text answers, with their headers.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde::Serialize;
+
+use super::metadata::metadata;
+use super::render::{METRICS_CONTENT_TYPE, render};
+use super::summary::summary;
+use crate::metrics::{CallsiteMeta, MetricInfo, callsite, catalog};
+use crate::telemetry::pipeline::{self, Pipeline};
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// The installed pipeline, if it records.
+fn enabled_pipeline() -> Option<&'static Pipeline> {
+    pipeline::get().filter(|p| p.is_enabled())
+}
+
+/// `/metrics`: the text exposition, or `503` while no enabled pipeline is installed.
+pub(super) fn metrics() -> Response<Full<Bytes>> {
+    match enabled_pipeline() {
+        Some(pipeline) => respond_with(StatusCode::OK, METRICS_CONTENT_TYPE, render(pipeline)),
+        None => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no metrics: flowmeter telemetry is not installed, is disabled, or was shut down\n",
+        ),
+    }
+}
+
+/// The `/catalog` document.
+#[derive(Serialize)]
+struct Catalog<'a> {
+    namespace: &'a str,
+    metrics: Vec<MetricInfo>,
+    callsites: Vec<CallsiteMeta>,
+}
+
+/// `/catalog`: the declared catalog, or `503` while no pipeline is installed.
+pub(super) fn catalog_json() -> Response<Full<Bytes>> {
+    static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
+    // The catalog describes what is recorded, so it is served even while recording is off;
+    // it needs an installed pipeline for the namespace.
+    let Some(pipeline) = pipeline::get() else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no catalog: flowmeter telemetry is not installed, so its namespace is unknown\n",
+        );
+    };
+    let namespace = pipeline.namespace();
+    let doc = Catalog { namespace, metrics: catalog::list(namespace), callsites: callsite::list() };
+    json("catalog", &doc, &ENCODE_FAILED)
+}
+
+/// `/metadata`: what is exported now, or `503` while no enabled pipeline is installed.
+pub(super) fn metadata_json() -> Response<Full<Bytes>> {
+    static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
+    // Like `/metrics`: what is exported only exists while the pipeline records.
+    match enabled_pipeline() {
+        Some(pipeline) => json("metadata", &metadata(pipeline), &ENCODE_FAILED),
+        None => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no metadata: flowmeter telemetry is not installed, is disabled, or was shut down\n",
+        ),
+    }
+}
+
+/// `/summary`: current values, or `503` while no enabled pipeline is installed.
+pub(super) fn summary_json() -> Response<Full<Bytes>> {
+    static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
+    match enabled_pipeline() {
+        Some(pipeline) => json("summary", &summary(pipeline), &ENCODE_FAILED),
+        None => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no summary: flowmeter telemetry is not installed, is disabled, or was shut down\n",
+        ),
+    }
+}
+
+/// `200` with `doc` as JSON, or `500` (logged once per document through `warned`) if it
+/// cannot be encoded.
+fn json(what: &str, doc: &impl Serialize, warned: &AtomicBool) -> Response<Full<Bytes>> {
+    match serde_json::to_vec(doc) {
+        Ok(body) => respond_with(StatusCode::OK, JSON, body),
+        Err(error) => {
+            if !warned.swap(true, Ordering::Relaxed) {
+                tracing::warn!(%error, "flowmeter: the {what} could not be encoded as JSON (logged once)");
+            }
+            text(StatusCode::INTERNAL_SERVER_ERROR, format!("the {what} could not be encoded\n"))
+        }
+    }
+}
+
+/// A plain-text (UTF-8) response.
+pub(super) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    respond_with(status, TEXT, body)
+}
+
+fn respond_with(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
+    let body: Bytes = body.into();
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    *response.body_mut() = Full::new(body);
+    response
+}
+
+/// The same response without its body; `Content-Length` still tells the `GET` body's size.
+pub(super) fn without_body(response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    let (parts, _) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
