@@ -6,6 +6,9 @@
 //!   `futures::future::join_all`, against a `Parallel` of ten steps;
 //! - `cache/moka_get_hit` vs `cache/flowmeter_cached_hit`: a hit in a bare moka future cache
 //!   against a hit through the `Cached` primitive (counted as a hit, timed, traced);
+//! - `llm/plain_client_call` vs `llm/flowmeter_llm_call`: a client call returning its usage,
+//!   against the same call through `llm_call` (price lookup, cost in picodollars, the cost,
+//!   token and duration metrics);
 //! - each flowmeter figure twice: metrics only (no tracing subscriber, spans disabled) and
 //!   with spans (the OpenTelemetry tracing layer installed, spans created and not exported).
 //!
@@ -17,7 +20,10 @@ use std::sync::LazyLock;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::Telemetry;
-use flowmeter::primitives::{Context, Parallel, Primitive, Sequential, Step, cached, step};
+use flowmeter::llm::Usage;
+use flowmeter::primitives::{
+    Context, LlmResponse, Parallel, Primitive, Sequential, Step, cached, llm_call, step,
+};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
@@ -37,6 +43,16 @@ fn add_one(x: u64, _ctx: Context) -> Ready<Result<u64, std::io::Error>> {
 
 async fn plain_add_one(x: u64) -> Result<u64, std::io::Error> {
     Ok(black_box(x) + 1)
+}
+
+/// What an LLM client returns: the text and the provider's usage numbers.
+async fn client_call(prompt: u64, _ctx: Context) -> Result<LlmResponse<u64>, std::io::Error> {
+    let usage = Usage::builder("openai", "gpt-4o")
+        .input_tokens(1_200)
+        .output_tokens(black_box(prompt) + 300)
+        .build()
+        .expect("valid usage");
+    Ok(LlmResponse { output: prompt, usage })
 }
 
 fn steps(prefix: &str) -> Vec<Step<StepFn>> {
@@ -103,6 +119,21 @@ fn benches(c: &mut Criterion) {
     with_spans(|| {
         group.bench_function("flowmeter_cached_hit_with_spans", |b| {
             b.to_async(&rt).iter(|| flowmeter_cache.run(black_box(7), &ctx))
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("llm");
+    let llm = llm_call("bench_llm", "openai", "gpt-4o", client_call);
+    group.bench_function("plain_client_call", |b| {
+        b.to_async(&rt).iter(|| client_call(black_box(7), ctx.clone()))
+    });
+    group.bench_function("flowmeter_llm_call", |b| {
+        b.to_async(&rt).iter(|| llm.run(black_box(7), &ctx))
+    });
+    with_spans(|| {
+        group.bench_function("flowmeter_llm_call_with_spans", |b| {
+            b.to_async(&rt).iter(|| llm.run(black_box(7), &ctx))
         })
     });
     group.finish();
