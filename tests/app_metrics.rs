@@ -348,3 +348,38 @@ fn up_down_counters_go_both_ways() {
     assert_eq!(exp.types["app_test_open_sessions_total"], "gauge");
     assert_eq!(exp.value("app_test_open_sessions_total", &[]), 2.0);
 }
+
+#[test]
+fn a_declared_cardinality_limit_folds_extra_label_sets_into_one_overflow_series() {
+    let requests = app::counter("cardinality.requests")
+        .help("Requests by user id (an unbounded label, on purpose)")
+        .labels(["user"])
+        .cardinality_limit(50)
+        .build()
+        .unwrap();
+    LazyLock::force(&TELEMETRY);
+    for user in 0..1_000 {
+        requests.add(2, &[&format!("user-{user}")]).unwrap();
+    }
+    let scraped = scrape();
+    let series = scraped.find("cardinality_requests_total", &[]);
+    let overflow: Vec<_> =
+        series.iter().filter(|s| s.label("otel_metric_overflow") == Some("true")).collect();
+    assert_eq!(overflow.len(), 1, "one overflow series");
+    assert!(series.len() <= 51, "at most the limit plus the overflow series: {}", series.len());
+    let total: f64 = series.iter().map(|s| s.value).sum();
+    assert_eq!(total, 2_000.0, "nothing is lost: the overflow series carries the rest");
+
+    // A pipeline-wide limit of 0 is refused before anything is installed.
+    let pipeline = Telemetry::builder().cardinality_limit(0).ignore_env().serve(false).install();
+    assert!(
+        matches!(&pipeline, Err(flowmeter::Error::Config(e)) if e.field == "cardinality_limit"),
+        "{pipeline:?}"
+    );
+
+    let refused = app::counter("cardinality.zero").help("h").cardinality_limit(0).build();
+    assert!(
+        matches!(refused, Err(AppMetricError::InvalidCardinalityLimit { limit: 0, .. })),
+        "{refused:?}"
+    );
+}

@@ -62,6 +62,7 @@ impl Side {
                 let c = app::counter("scrape.bench")
                     .help("Series for the scrape benchmark")
                     .labels(["operation", "series"])
+                    .cardinality_limit(2 * SIZES[2])
                     .build()
                     .expect("declare counter");
                 let family = Family::<Labels, Counter>::default();
@@ -78,6 +79,7 @@ impl Side {
                     .unit("s")
                     .labels(["operation", "series"])
                     .buckets(BUCKETS)
+                    .cardinality_limit(2 * SIZES[2])
                     .build()
                     .expect("declare histogram");
                 let family = Family::<Labels, Histogram>::new_with_constructor(

@@ -54,6 +54,17 @@ pub enum AppMetricError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The cardinality limit is 0 or above
+    /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::cardinality::MAX_CARDINALITY_LIMIT).
+    #[error("metric `{metric}`: cardinality limit {limit} {reason}")]
+    InvalidCardinalityLimit {
+        /// The declared metric name.
+        metric: String,
+        /// The rejected limit.
+        limit: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The histogram boundaries are empty, not finite or not strictly increasing.
     #[error("metric `{metric}`: {source}")]
     InvalidBuckets {
@@ -136,6 +147,7 @@ impl AppMetricError {
             | AppMetricError::InvalidLabel { metric, .. }
             | AppMetricError::DuplicateLabel { metric, .. }
             | AppMetricError::InvalidValueSet { metric, .. }
+            | AppMetricError::InvalidCardinalityLimit { metric, .. }
             | AppMetricError::InvalidBuckets { metric, .. }
             | AppMetricError::InvalidRange { metric, .. }
             | AppMetricError::LabelArity { metric, .. }

@@ -9,6 +9,7 @@ use opentelemetry::{InstrumentationScope, Key};
 use super::error::AppMetricError;
 use crate::metrics::InstrumentKind;
 use crate::metrics::names;
+use crate::telemetry::cardinality;
 use crate::telemetry::pipeline::{self, Pipeline};
 
 /// The instrumentation scope of application-defined metrics (scope labels are off in the
@@ -23,6 +24,7 @@ pub(crate) struct SpecBuilder {
     pub(crate) unit: String,
     pub(crate) labels: Vec<String>,
     pub(crate) label_values: Vec<(String, Vec<String>)>,
+    pub(crate) cardinality_limit: Option<usize>,
 }
 
 /// One declared label: its name, its OpenTelemetry key, and its declared value set if any.
@@ -88,6 +90,16 @@ impl SpecBuilder {
             }
             declared.allowed = Some(values);
         }
+        if let Some(limit) = self.cardinality_limit {
+            if let Some(reason) = cardinality::invalid(limit) {
+                return Err(AppMetricError::InvalidCardinalityLimit {
+                    metric: metric.clone(),
+                    limit,
+                    reason,
+                });
+            }
+            cardinality::declare(metric, limit);
+        }
         Ok(Spec { name: self.name, help: self.help, unit: self.unit, kind, labels })
     }
 }
@@ -137,6 +149,18 @@ macro_rules! common_builder_methods {
             self.spec
                 .label_values
                 .push((label.into(), values.into_iter().map(Into::into).collect()));
+            self
+        }
+
+        /// The most distinct label-value combinations this metric keeps; recordings with any
+        /// further combination are added to one series labelled `otel_metric_overflow="true"`
+        /// (totals stay exact, memory stays bounded). Default: the pipeline's
+        /// ([`TelemetryBuilder::cardinality_limit`](crate::TelemetryBuilder::cardinality_limit),
+        /// 2000). Takes effect if declared before the metric's first recording; `build`
+        /// rejects 0 with
+        /// [`AppMetricError::InvalidCardinalityLimit`](crate::app::AppMetricError).
+        pub fn cardinality_limit(mut self, limit: usize) -> Self {
+            self.spec.cardinality_limit = Some(limit);
             self
         }
     };

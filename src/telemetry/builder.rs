@@ -9,6 +9,7 @@ use opentelemetry_sdk::trace::{
     SdkTracerProvider, ShouldSample, SpanExporter, SpanProcessor, TracerProviderBuilder,
 };
 
+use super::cardinality;
 use super::config::{self, Layer, Origin, RawConfig};
 use super::guard::Telemetry;
 use super::pipeline::Pipeline;
@@ -29,6 +30,7 @@ pub struct TelemetryBuilder {
     resource_attributes: Vec<KeyValue>,
     tracer: TracerProviderBuilder,
     install_subscriber: bool,
+    cardinality_limit: usize,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -52,6 +54,7 @@ impl Default for TelemetryBuilder {
             resource_attributes: Vec::new(),
             tracer: SdkTracerProvider::builder(),
             install_subscriber: true,
+            cardinality_limit: cardinality::DEFAULT_CARDINALITY_LIMIT,
         }
     }
 }
@@ -193,6 +196,18 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The most distinct label sets each instrument keeps; measurements with a label set
+    /// beyond it are folded into one series labelled `otel_metric_overflow="true"`, so a label
+    /// fed unbounded values cannot exhaust memory. Default 2000
+    /// ([`DEFAULT_CARDINALITY_LIMIT`](crate::telemetry::cardinality::DEFAULT_CARDINALITY_LIMIT),
+    /// the OpenTelemetry SDK's). Application metrics can declare their own. `install` rejects
+    /// 0 and values above
+    /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::cardinality::MAX_CARDINALITY_LIMIT).
+    pub fn cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = limit;
+        self
+    }
+
     /// Whether `install` sets a global `tracing` subscriber carrying the OpenTelemetry layer.
     /// Default `true`. If the program already has one, set `false` and add
     /// [`Telemetry::tracing_layer`] to it instead.
@@ -210,6 +225,15 @@ impl TelemetryBuilder {
     /// [`Error::AlreadyInstalled`] on a second install in one process.
     pub fn install(self) -> Result<Telemetry, Error> {
         let config = self.resolve_config()?;
+        if let Some(reason) = cardinality::invalid(self.cardinality_limit) {
+            return Err(config::ConfigError {
+                field: "cardinality_limit",
+                value: self.cardinality_limit.to_string(),
+                origin: Origin::Builder,
+                reason,
+            }
+            .into());
+        }
         // Bind before publishing anything, so a busy port leaves the process uninstalled.
         let server = if config.enabled && config.serve {
             Some(MetricsServer::bind(config.listen, &config.metrics_path)?)
@@ -224,8 +248,11 @@ impl TelemetryBuilder {
             .scope_info_enabled(false)
             .build()
             .map_err(|e| Error::OpenTelemetry(e.to_string()))?;
-        let meter_provider =
-            SdkMeterProvider::builder().with_resource(resource.clone()).with_reader(bridge).build();
+        let meter_provider = SdkMeterProvider::builder()
+            .with_resource(resource.clone())
+            .with_reader(bridge)
+            .with_view(cardinality::view(self.cardinality_limit))
+            .build();
         let tracer_provider = self.tracer.with_resource(resource).build();
 
         let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider);

@@ -94,7 +94,7 @@ impl fmt::Display for Origin {
 #[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
 pub struct ConfigError {
     /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
-    /// `process_metrics`, `system_metrics`, `config_file`).
+    /// `process_metrics`, `system_metrics`, `config_file`, `cardinality_limit`).
     pub field: &'static str,
     /// The rejected value as given.
     pub value: String,

@@ -3,6 +3,7 @@
 //! configuration they are built from.
 
 mod builder;
+pub mod cardinality;
 pub mod config;
 mod guard;
 pub mod pipeline;
