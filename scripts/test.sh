@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Keep the build small and fast on a CI disk: no incremental caches (a clean clone never reuses
+# them) and line tables only instead of full debug info (every test binary links the whole
+# dependency tree; full debug info made the target directory grow past 40 GB and a CI run ran
+# out of disk). Backtraces still show files and lines.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-line-tables-only}"
+
 # promtool (and prometheus) come from Debian's `prometheus` package. Tests that need them fail
 # under CI when they are missing and say why they skip locally.
 if ! command -v promtool >/dev/null 2>&1; then
