@@ -1,6 +1,7 @@
 //! Errors of installing and serving telemetry.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 pub use crate::telemetry::config::{ConfigError, Origin};
 
@@ -35,6 +36,16 @@ pub enum Error {
         /// What went wrong.
         #[source]
         source: std::io::Error,
+    },
+    /// The endpoint's TLS certificate or private key could not be loaded (`tls` cargo
+    /// feature): unreadable, not PEM, or a key that does not match the certificate. Never
+    /// shows key material.
+    #[error("cannot use {} for the metrics endpoint's TLS: {reason}", file.display())]
+    Tls {
+        /// The certificate or key file at fault.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The OpenTelemetry SDK refused the pipeline.
     #[error("OpenTelemetry pipeline: {0}")]

@@ -1,5 +1,6 @@
 //! The server thread: a current-thread tokio runtime running the accept loop, one task per
-//! connection, and a bounded graceful drain on shutdown.
+//! connection (with its TLS handshake when serving HTTPS), and a bounded graceful drain on
+//! shutdown.
 
 use std::io;
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 
@@ -64,6 +66,8 @@ async fn serve(
         .max_buf_size(options.max_header_bytes);
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(options.max_connections));
+    #[cfg(feature = "tls")]
+    let tls = options.tls.as_ref().map(super::tls::TlsConfig::acceptor);
 
     loop {
         let permit = tokio::select! {
@@ -87,13 +91,33 @@ async fn serve(
         };
         // Responses are written whole; don't let Nagle hold back their last segment.
         let _ = stream.set_nodelay(true);
-        let connection =
-            graceful.watch(http.serve_connection(TokioIo::new(stream), endpoints.clone()));
+        // Watched from before the handshake, so shutdown waits for (bounded) handshakes too.
+        let connection = Connection {
+            http: http.clone(),
+            watcher: graceful.watcher(),
+            endpoints: endpoints.clone(),
+        };
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = &tls {
+            let (acceptor, timeout) = (acceptor.clone(), options.header_read_timeout);
+            tokio::spawn(async move {
+                // A client that never finishes the handshake (or speaks plain HTTP) holds a
+                // slot no longer than one sending its headers slowly would.
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => connection.serve(stream).await,
+                    Ok(Err(error)) => {
+                        tracing::debug!(%error, "flowmeter metrics endpoint: TLS handshake failed");
+                    }
+                    Err(_) => {
+                        tracing::debug!("flowmeter metrics endpoint: TLS handshake timed out");
+                    }
+                }
+                drop(permit);
+            });
+            continue;
+        }
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                // Client resets, header timeouts: routine for a public port, not worth a warning.
-                tracing::debug!(%error, "flowmeter metrics endpoint: connection ended with an error");
-            }
+            connection.serve(stream).await;
             drop(permit);
         });
     }
@@ -105,6 +129,27 @@ async fn serve(
         tracing::debug!(
             "flowmeter metrics endpoint: closing connections still open after the shutdown timeout"
         );
+    }
+}
+
+/// What serving one accepted connection needs.
+struct Connection {
+    http: http1::Builder,
+    watcher: Watcher,
+    endpoints: Endpoints,
+}
+
+impl Connection {
+    /// Serves HTTP/1.1 on `io` (a TCP or TLS stream) until the client or a shutdown ends it.
+    async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let connection = self.http.serve_connection(TokioIo::new(io), self.endpoints);
+        if let Err(error) = self.watcher.watch(connection).await {
+            // Client resets, header timeouts: routine for a public port, not worth a warning.
+            tracing::debug!(%error, "flowmeter metrics endpoint: connection ended with an error");
+        }
     }
 }
 

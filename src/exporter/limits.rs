@@ -13,6 +13,8 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// Default [`ServerOptions::shutdown_timeout`]: 5 seconds.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default [`ServerOptions::listen_backlog`]: 1024 connections.
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 
 /// hyper's smallest allowed read buffer; smaller values would make it panic.
 const MIN_HEADER_BYTES: usize = 8 * 1024;
@@ -35,7 +37,10 @@ pub struct ServerOptions {
     pub(crate) max_body_bytes: u64,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_connections: usize,
+    pub(crate) listen_backlog: u32,
     pub(crate) shutdown_timeout: Duration,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<super::tls::TlsConfig>,
 }
 
 impl Default for ServerOptions {
@@ -45,7 +50,10 @@ impl Default for ServerOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -59,7 +67,8 @@ impl ServerOptions {
     /// How long a client may take to send a request's line and headers, counted from when
     /// the server starts waiting for them (including between requests on a kept-alive
     /// connection). A client that is slower is disconnected, so half-sent requests cannot
-    /// hold connections open. Default 5 s ([`DEFAULT_HEADER_READ_TIMEOUT`]).
+    /// hold connections open. With TLS (`tls` feature), the handshake has the same bound.
+    /// Default 5 s ([`DEFAULT_HEADER_READ_TIMEOUT`]).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -81,11 +90,24 @@ impl ServerOptions {
         self
     }
 
-    /// How many connections are served at once; further clients wait in the listen backlog
-    /// until one closes. Values under 1 are raised to 1. Default 64
-    /// ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// How many connections are served at once. Over the cap the server stops accepting
+    /// until a connection closes: further clients wait in the kernel's
+    /// [listen backlog](Self::listen_backlog) and are served in turn, late rather than
+    /// refused. Values under 1 are raised to 1. Default 64 ([`DEFAULT_MAX_CONNECTIONS`]).
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit.max(1);
+        self
+    }
+
+    /// How many connections the kernel may hold for the server, completed but not yet
+    /// accepted, while [`max_connections`](Self::max_connections) are being served. When it
+    /// is full the kernel drops new connection attempts and clients retry them (Linux: first
+    /// after 1 s), so a burst larger than the backlog is slowed down, not lost. The kernel
+    /// caps it (Linux: `net.core.somaxconn`, 4096 since Linux 5.4). Values under 1 are
+    /// raised to 1. Default 1024 ([`DEFAULT_LISTEN_BACKLOG`]), where the Rust standard
+    /// library's listeners use 128.
+    pub fn listen_backlog(mut self, backlog: u32) -> Self {
+        self.listen_backlog = backlog.max(1);
         self
     }
 
@@ -94,6 +116,16 @@ impl ServerOptions {
     /// closed. Default 5 s ([`DEFAULT_SHUTDOWN_TIMEOUT`]).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Serves HTTPS with this certificate and key (`tls` cargo feature). Clients that do not
+    /// complete a TLS handshake within the [header-read
+    /// timeout](Self::header_read_timeout) are disconnected, as are clients speaking plain
+    /// HTTP. Default: plain HTTP.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: super::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 }
@@ -107,8 +139,10 @@ mod tests {
         let options = ServerOptions::new();
         assert_eq!(options.header_read_timeout, Duration::from_secs(5));
         assert_eq!(options.max_body_bytes, 65536);
-        let options = options.max_header_bytes(10).max_connections(0);
+        assert_eq!(options.listen_backlog, 1024);
+        let options = options.max_header_bytes(10).max_connections(0).listen_backlog(0);
         assert_eq!(options.max_header_bytes, MIN_HEADER_BYTES);
         assert_eq!(options.max_connections, 1);
+        assert_eq!(options.listen_backlog, 1);
     }
 }

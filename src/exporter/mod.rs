@@ -22,24 +22,36 @@
 //!   into an application's router, with the exposition on a path of the application's
 //!   choosing.
 //! - [`ServerOptions`] holds the limits, each with its default: header-read timeout 5 s,
-//!   request body limit 64 KiB (bodies are never read), header limit 16 KiB, 64 connections,
-//!   shutdown drain 5 s.
+//!   request body limit 64 KiB (bodies are never read), header limit 16 KiB, 64 connections
+//!   (more wait in a listen backlog of 1024: served late, never refused), shutdown drain 5 s;
+//!   and, with the `tls` cargo feature, the certificate to serve HTTPS with ([`TlsFiles`],
+//!   `TlsConfig`), matching Prometheus's `scheme: https` and `tls_config`.
+//! - [`ScrapeAuth`] is the optional bearer token and basic credentials every route but
+//!   `/health` then requires (`401` with a `WWW-Authenticate` challenge otherwise), compared in
+//!   constant time, matching Prometheus's `authorization` and `basic_auth` scrape options. Set
+//!   it on [`Endpoints`] (so a mounted service enforces it too) or through the
+//!   [`TelemetryBuilder`](crate::TelemetryBuilder), `FLOWMETER_*` variables or the config file.
 
 mod accept;
+mod auth;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod gather;
 mod limits;
+mod listen;
 mod metadata;
 mod render;
 mod responses;
 mod routes;
+pub(crate) mod security_config;
 mod server;
 mod summary;
+mod tls;
 
+pub use auth::ScrapeAuth;
 pub use limits::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, ServerOptions,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, ServerOptions,
 };
 pub use metadata::{MetricKind, MetricMetadata, metadata};
 pub use render::{METRICS_CONTENT_TYPE, render, render_into};
@@ -48,3 +60,6 @@ pub use routes::{
 };
 pub use server::MetricsServer;
 pub use summary::{MetricSummary, SeriesSummary, Summary, summary};
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
+pub use tls::TlsFiles;

@@ -16,6 +16,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::service::Service;
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::auth::ScrapeAuth;
 use super::limits::DEFAULT_MAX_BODY_BYTES;
 use super::responses::{catalog_json, metadata_json, metrics, summary_json, text, without_body};
 use crate::telemetry::config::DEFAULT_METRICS_PATH;
@@ -47,6 +48,12 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD";
 /// | [`/summary`](SUMMARY_PATH) | `200`, JSON [`Summary`](super::Summary): current values; `503` while no enabled pipeline is installed |
 /// | [`/health`](HEALTH_PATH) | `200`, `ok` |
 /// | anything else | `404` |
+///
+/// With credentials configured ([`bearer_token`](Self::bearer_token),
+/// [`basic_auth`](Self::basic_auth), [`auth`](Self::auth)), every route but `/health` answers
+/// `401` with a `WWW-Authenticate` challenge unless the request's `Authorization` header
+/// carries them (see [`ScrapeAuth`]); `/health` stays open for liveness probes and reveals
+/// nothing. Unknown paths are `404` and oversized requests `413` with or without credentials.
 ///
 /// Every route answers `GET` and `HEAD` (same headers, no body); other methods get `405` with
 /// `Allow: GET, HEAD`. Request bodies are never read: a request whose `Content-Length` is over
@@ -87,10 +94,11 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD";
 pub struct Endpoints {
     metrics_path: Arc<str>,
     max_body_bytes: u64,
+    auth: Arc<ScrapeAuth>,
 }
 
 impl Default for Endpoints {
-    /// Metrics on `/metrics`, 64 KiB body limit.
+    /// Metrics on `/metrics`, 64 KiB body limit, no credentials required.
     fn default() -> Self {
         Endpoints::new(DEFAULT_METRICS_PATH)
     }
@@ -112,7 +120,41 @@ impl Endpoints {
     /// path is matched first, so it may shadow any of the other routes.
     pub fn new(metrics_path: impl Into<String>) -> Self {
         let metrics_path: String = metrics_path.into();
-        Endpoints { metrics_path: metrics_path.into(), max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+        Endpoints {
+            metrics_path: metrics_path.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            auth: Arc::default(),
+        }
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every route but `/health` (Prometheus
+    /// scrape option `authorization: { credentials_file: ... }`). Replaces an earlier token and
+    /// keeps basic credentials, if any: either is then accepted. Default: no credentials
+    /// required. See [`ScrapeAuth`].
+    pub fn bearer_token(self, token: impl Into<String>) -> Self {
+        let auth = (*self.auth).clone().bearer_token(token);
+        self.auth(auth)
+    }
+
+    /// Requires `Authorization: Basic` with this user and password on every route but
+    /// `/health` (Prometheus scrape option `basic_auth`). Replaces earlier basic credentials
+    /// and keeps a bearer token, if any: either is then accepted. Default: no credentials
+    /// required. See [`ScrapeAuth`].
+    pub fn basic_auth(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        let auth = (*self.auth).clone().basic_auth(username, password);
+        self.auth(auth)
+    }
+
+    /// Sets the credentials every route but `/health` requires, replacing earlier ones
+    /// (`ScrapeAuth::new()` turns the requirement off). Default: none required.
+    pub fn auth(mut self, auth: ScrapeAuth) -> Self {
+        self.auth = Arc::new(auth);
+        self
+    }
+
+    /// The credentials required (none by default).
+    pub fn scrape_auth(&self) -> &ScrapeAuth {
+        &self.auth
     }
 
     /// The largest `Content-Length` accepted; larger requests get `413`. Default 64 KiB
@@ -180,6 +222,11 @@ impl Endpoints {
             return text(StatusCode::NOT_FOUND, body);
         };
         let head = req.method() == Method::HEAD;
+        // Before the method check: without credentials, a data route says nothing more.
+        if route != Route::Health && !self.auth.permits(req.headers()) {
+            let challenge = self.auth.challenge();
+            return if head { without_body(challenge) } else { challenge };
+        }
         if !head && req.method() != Method::GET {
             let mut response =
                 text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed; use GET or HEAD\n");
@@ -269,6 +316,45 @@ mod tests {
             Endpoints::new("/summary").paths(),
             ["/summary", "/catalog", "/metadata", "/health"]
         );
+    }
+
+    #[test]
+    fn data_routes_need_credentials_and_health_stays_open() {
+        let endpoints = Endpoints::new("/m").bearer_token("tok");
+        let with = |method: Method, path: &str, authorization: Option<&str>| {
+            let mut req = Request::builder().method(method).uri(path);
+            if let Some(value) = authorization {
+                req = req.header(header::AUTHORIZATION, value);
+            }
+            endpoints.respond(&req.body(()).unwrap())
+        };
+        for path in ["/m", "/catalog", "/metadata", "/summary"] {
+            for authorization in [None, Some("Bearer nope"), Some("Basic dG9rOnRvaw==")] {
+                let response = with(Method::GET, path, authorization);
+                assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path} {authorization:?}");
+                assert_eq!(
+                    response.headers()[header::WWW_AUTHENTICATE],
+                    r#"Bearer realm="flowmeter""#
+                );
+            }
+            // Past the check: 200, or 503 while no pipeline is installed.
+            let status = with(Method::GET, path, Some("Bearer tok")).status();
+            assert!(status != StatusCode::UNAUTHORIZED, "{path}: {status}");
+        }
+        assert_eq!(with(Method::GET, "/health", None).status(), StatusCode::OK);
+        assert_eq!(with(Method::GET, "/nope", None).status(), StatusCode::NOT_FOUND);
+        let head = with(Method::HEAD, "/m", None);
+        assert_eq!(head.status(), StatusCode::UNAUTHORIZED);
+        let body = http_body_util::BodyExt::collect(head.into_body());
+        assert!(
+            futures_util::FutureExt::now_or_never(body).unwrap().unwrap().to_bytes().is_empty()
+        );
+        // Both schemes configured: either is accepted.
+        let both = Endpoints::new("/m").bearer_token("tok").basic_auth("u", "p");
+        let req = Request::builder().uri("/health").body(()).unwrap();
+        assert_eq!(both.respond(&req).status(), StatusCode::OK);
+        assert_eq!(both.scrape_auth().basic_auth_username(), Some("u"));
+        assert!(both.scrape_auth().has_bearer_token());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::accept;
 use super::limits::ServerOptions;
+use super::listen::bind_listener;
 use super::routes::Endpoints;
 use crate::error::Error;
 
@@ -68,7 +69,8 @@ impl MetricsServer {
 
     /// Binds `addr` now, so a busy port or a missing permission is reported here rather than
     /// on a background thread; nothing is served until [`start`](Self::start). The exposition
-    /// is served on `metrics_path`, next to `/catalog` and `/health` (see [`Endpoints`]).
+    /// is served on `metrics_path`, next to `/catalog` and `/health` (see [`Endpoints`]),
+    /// without credentials; see [`bind_endpoints`](Self::bind_endpoints) to require them.
     ///
     /// Port 0 binds a port the OS picks; read it back with [`local_addr`](Self::local_addr).
     /// Binding an unspecified address (`0.0.0.0`, `::`) exposes the metrics on every network
@@ -81,10 +83,35 @@ impl MetricsServer {
         metrics_path: &str,
         options: ServerOptions,
     ) -> Result<Self, Error> {
+        Self::bind_endpoints(addr, Endpoints::new(metrics_path), options)
+    }
+
+    /// [`bind_with`](Self::bind_with) for configured [`Endpoints`]: their metrics path and
+    /// credentials (see [`Endpoints::bearer_token`]). The request body limit is the server's,
+    /// [`ServerOptions::max_body_bytes`], whatever `endpoints` had.
+    ///
+    /// ```no_run
+    /// use flowmeter::exporter::{Endpoints, MetricsServer, ServerOptions};
+    ///
+    /// # fn main() -> Result<(), flowmeter::Error> {
+    /// let token = std::fs::read_to_string("/run/secrets/scrape-token").unwrap();
+    /// let endpoints = Endpoints::new("/metrics").bearer_token(token.trim());
+    /// let addr = "127.0.0.1:9465".parse().unwrap();
+    /// let server = MetricsServer::bind_endpoints(addr, endpoints, ServerOptions::default())?;
+    /// server.start()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Bind`], naming `addr`, when it cannot be listened on.
+    pub fn bind_endpoints(
+        addr: SocketAddr,
+        endpoints: Endpoints,
+        options: ServerOptions,
+    ) -> Result<Self, Error> {
         static WARNED_UNSPECIFIED: AtomicBool = AtomicBool::new(false);
         let bind_error = |source| Error::Bind { addr, source };
-        let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
-        listener.set_nonblocking(true).map_err(bind_error)?;
+        let listener = bind_listener(addr, options.listen_backlog).map_err(bind_error)?;
         let local = listener.local_addr().map_err(bind_error)?;
         if addr.ip().is_unspecified() && !WARNED_UNSPECIFIED.swap(true, Ordering::Relaxed) {
             tracing::warn!(
@@ -92,7 +119,7 @@ impl MetricsServer {
                 "flowmeter: the metrics endpoint listens on all network interfaces; bind 127.0.0.1 to keep it local (logged once)"
             );
         }
-        let endpoints = Endpoints::new(metrics_path).max_body_bytes(options.max_body_bytes);
+        let endpoints = endpoints.max_body_bytes(options.max_body_bytes);
         Ok(MetricsServer {
             addr: local,
             endpoints,
@@ -146,6 +173,25 @@ impl MetricsServer {
     /// The address listened on (with the port the OS picked, if bound to port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `"https"` when serving TLS (`ServerOptions::tls`, `tls` feature), else `"http"`.
+    pub fn scheme(&self) -> &'static str {
+        #[cfg(feature = "tls")]
+        if self.options.tls.is_some() {
+            return "https";
+        }
+        "http"
+    }
+
+    /// The URL of the exposition: `{scheme}://{address}{metrics path}`.
+    pub fn metrics_url(&self) -> String {
+        format!("{}://{}{}", self.scheme(), self.addr, self.endpoints.metrics_path())
+    }
+
+    /// The routes served, with their metrics path and credentials.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     /// Whether the server is serving: started and not shut down.

@@ -14,7 +14,7 @@ use super::config::{self, Layer, Origin, RawConfig};
 use super::guard::Telemetry;
 use super::pipeline::Pipeline;
 use crate::error::Error;
-use crate::exporter::MetricsServer;
+use crate::exporter::{Endpoints, MetricsServer, ServerOptions};
 
 /// Configures and installs the telemetry pipeline. Created by [`Telemetry::builder`].
 ///
@@ -141,8 +141,77 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Requires `Authorization: Bearer <token>` on every route of the endpoint but `/health`
+    /// (Prometheus scrape option `authorization: { credentials_file: ... }`); requests
+    /// without it get `401`. Default: no credentials required (env `FLOWMETER_BEARER_TOKEN`,
+    /// file key `bearer_token`). Replaces a [`bearer_token_file`](Self::bearer_token_file).
+    /// See [`ScrapeAuth`](crate::exporter::ScrapeAuth) for how it is checked.
+    ///
+    /// Outside the builder, prefer the `_FILE` form: the environment of a process is often
+    /// readable by other users of the host (`/proc/<pid>/environ`).
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.raw.security.bearer_token = Some(token.into());
+        self.raw.security.bearer_token_file = None;
+        self
+    }
+
+    /// [`bearer_token`](Self::bearer_token) read from a file at install (surrounding
+    /// whitespace trimmed, as Prometheus trims its `credentials_file`). Default: none (env
+    /// `FLOWMETER_BEARER_TOKEN_FILE`, file key `bearer_token_file`).
+    pub fn bearer_token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.raw.security.bearer_token_file = Some(path.into().display().to_string());
+        self.raw.security.bearer_token = None;
+        self
+    }
+
+    /// Requires `Authorization: Basic` with this user and password on every route but
+    /// `/health` (Prometheus scrape option `basic_auth`). With a bearer token too, either is
+    /// accepted. Default: none (env `FLOWMETER_BASIC_AUTH_USERNAME` and
+    /// `FLOWMETER_BASIC_AUTH_PASSWORD`, file keys `basic_auth_username` and
+    /// `basic_auth_password`). `install` rejects an empty user or password and a user
+    /// containing `:`.
+    pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.raw.security.basic_auth_username = Some(username.into());
+        self.raw.security.basic_auth_password = Some(password.into());
+        self.raw.security.basic_auth_password_file = None;
+        self
+    }
+
+    /// [`basic_auth`](Self::basic_auth) with the password read from a file at install
+    /// (trimmed, like Prometheus's `password_file`). Default: none (env
+    /// `FLOWMETER_BASIC_AUTH_PASSWORD_FILE`, file key `basic_auth_password_file`).
+    pub fn basic_auth_file(
+        mut self,
+        username: impl Into<String>,
+        password_file: impl Into<PathBuf>,
+    ) -> Self {
+        self.raw.security.basic_auth_username = Some(username.into());
+        self.raw.security.basic_auth_password_file =
+            Some(password_file.into().display().to_string());
+        self.raw.security.basic_auth_password = None;
+        self
+    }
+
+    /// Serves HTTPS with the PEM certificate chain in `cert_file` and its private key in
+    /// `key_file` (Prometheus scrapes it with `scheme: https` and `tls_config: { ca_file }`).
+    /// Default: plain HTTP (env `FLOWMETER_TLS_CERT_FILE` and `FLOWMETER_TLS_KEY_FILE`, file
+    /// keys `tls_cert_file` and `tls_key_file`).
+    ///
+    /// # Errors at install
+    /// [`Error::Tls`] naming the file when one cannot be read, holds no PEM certificate or
+    /// key, or the key does not match the certificate. In a build without the `tls` cargo
+    /// feature, [`Error::Config`] naming the feature, whichever source asked (the method
+    /// exists in every build because the env and file keys do).
+    pub fn tls(mut self, cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
+        self.raw.security.tls_cert_file = Some(cert_file.into().display().to_string());
+        self.raw.security.tls_key_file = Some(key_file.into().display().to_string());
+        self
+    }
+
     /// A TOML file with any of `enabled`, `serve`, `listen`, `metrics_path`, `namespace`,
-    /// `process_metrics`, `system_metrics`. Default: none (env `FLOWMETER_CONFIG`).
+    /// `process_metrics`, `system_metrics`, `bearer_token`, `bearer_token_file`,
+    /// `basic_auth_username`, `basic_auth_password`, `basic_auth_password_file`,
+    /// `tls_cert_file`, `tls_key_file`. Default: none (env `FLOWMETER_CONFIG`).
     pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.raw.config_file = Some(path.into().display().to_string());
         self
@@ -220,7 +289,8 @@ impl TelemetryBuilder {
     /// `serve(false)`, starts the endpoint.
     ///
     /// # Errors
-    /// [`Error::Config`] for an invalid value (naming the field, value and source),
+    /// [`Error::Config`] for an invalid value (naming the field, value and source; secrets
+    /// show as `<redacted>`), [`Error::Tls`] for an unusable certificate or key file,
     /// [`Error::Bind`] when the address cannot be listened on, and
     /// [`Error::AlreadyInstalled`] on a second install in one process.
     pub fn install(self) -> Result<Telemetry, Error> {
@@ -235,11 +305,8 @@ impl TelemetryBuilder {
             .into());
         }
         // Bind before publishing anything, so a busy port leaves the process uninstalled.
-        let server = if config.enabled && config.serve {
-            Some(MetricsServer::bind(config.listen, &config.metrics_path)?)
-        } else {
-            None
-        };
+        let server =
+            if config.enabled && config.serve { Some(bind_server(&config)?) } else { None };
 
         let resource = self.resource();
         let registry = prometheus::Registry::new();
@@ -315,4 +382,17 @@ impl TelemetryBuilder {
         }
         resource.with_attributes(self.resource_attributes.clone()).build()
     }
+}
+
+/// Binds the built-in endpoint as configured: its path, credentials and TLS files (loaded
+/// here, so a bad file fails the install before anything is published).
+fn bind_server(config: &config::Config) -> Result<MetricsServer, Error> {
+    let endpoints = Endpoints::new(config.metrics_path.as_str()).auth(config.auth.clone());
+    #[cfg_attr(not(feature = "tls"), expect(unused_mut, reason = "set only with TLS"))]
+    let mut options = ServerOptions::default();
+    #[cfg(feature = "tls")]
+    if let Some(files) = &config.tls {
+        options = options.tls(crate::exporter::TlsConfig::load(files)?);
+    }
+    MetricsServer::bind_endpoints(config.listen, endpoints, options)
 }

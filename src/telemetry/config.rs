@@ -5,6 +5,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::exporter::security_config::{self, RawSecurity};
+use crate::exporter::{ScrapeAuth, TlsFiles};
 use crate::metrics::names;
 
 /// Default listen address: loopback only, the port OpenTelemetry reserves for Prometheus.
@@ -23,6 +25,13 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("FLOWMETER_SERVE", "serve"),
     ("FLOWMETER_PROCESS_METRICS", "process_metrics"),
     ("FLOWMETER_SYSTEM_METRICS", "system_metrics"),
+    ("FLOWMETER_BEARER_TOKEN", "bearer_token"),
+    ("FLOWMETER_BEARER_TOKEN_FILE", "bearer_token_file"),
+    ("FLOWMETER_BASIC_AUTH_USERNAME", "basic_auth_username"),
+    ("FLOWMETER_BASIC_AUTH_PASSWORD", "basic_auth_password"),
+    ("FLOWMETER_BASIC_AUTH_PASSWORD_FILE", "basic_auth_password_file"),
+    ("FLOWMETER_TLS_CERT_FILE", "tls_cert_file"),
+    ("FLOWMETER_TLS_KEY_FILE", "tls_key_file"),
     ("FLOWMETER_CONFIG", "config_file"),
 ];
 
@@ -52,6 +61,12 @@ pub struct Config {
     /// `system_disk_percent` gauges are exported. Default `false`. Needs the `system` cargo
     /// feature.
     pub system_metrics: bool,
+    /// The credentials a scrape must present on every route but `/health`. Default: none.
+    /// Resolved (secret files read) only while `enabled`; `Debug` never shows the secrets.
+    pub auth: ScrapeAuth,
+    /// The certificate and key the endpoint serves HTTPS with. Default `None`: plain HTTP.
+    /// Needs the `tls` cargo feature; resolved only while `enabled`.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for Config {
@@ -64,6 +79,8 @@ impl Default for Config {
             namespace: DEFAULT_NAMESPACE.to_owned(),
             process_metrics: false,
             system_metrics: false,
+            auth: ScrapeAuth::new(),
+            tls: None,
         }
     }
 }
@@ -94,9 +111,11 @@ impl fmt::Display for Origin {
 #[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
 pub struct ConfigError {
     /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
-    /// `process_metrics`, `system_metrics`, `config_file`, `cardinality_limit`).
+    /// `process_metrics`, `system_metrics`, `bearer_token[_file]`, `basic_auth_username`,
+    /// `basic_auth_password[_file]`, `tls_cert_file`, `tls_key_file`, `config_file`,
+    /// `cardinality_limit`).
     pub field: &'static str,
-    /// The rejected value as given.
+    /// The rejected value as given; a secret shows as `<redacted>`, a secret file by path.
     pub value: String,
     /// Where it came from.
     pub origin: Origin,
@@ -114,8 +133,17 @@ pub(crate) struct RawConfig {
     pub(crate) namespace: Option<String>,
     pub(crate) process_metrics: Option<String>,
     pub(crate) system_metrics: Option<String>,
+    /// Credentials and TLS files (`bearer_token`, ..., `tls_key_file`).
+    pub(crate) security: RawSecurity,
     pub(crate) config_file: Option<String>,
+    /// The 1-based line of each field a config file sets (empty for other sources).
+    pub(crate) lines: Vec<(&'static str, usize)>,
 }
+
+/// The fields that hold a boolean.
+const BOOLEAN_FIELDS: &[&str] = &["enabled", "serve", "process_metrics", "system_metrics"];
+/// The fields whose value is a secret, shown as `<redacted>` in errors.
+const SECRET_FIELDS: &[&str] = &["bearer_token", "basic_auth_password"];
 
 impl RawConfig {
     /// Reads `FLOWMETER_*` variables through `get` (injectable for tests).
@@ -129,38 +157,86 @@ impl RawConfig {
         raw
     }
 
-    /// Parses a TOML file with top-level keys named like the fields.
+    /// Parses a TOML file with top-level keys named like the fields. Every error names the file
+    /// and the line: a syntax error (with its column), an unknown key, a value of the wrong
+    /// type. The line of each value is kept, so that [`resolve`] names it too when the value
+    /// itself is invalid.
+    ///
+    /// Boolean fields take a boolean, or a string or integer read like the environment
+    /// variable (`"on"`, `1`); the other fields take a string.
     pub(crate) fn from_toml(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let origin = Origin::File(path.to_owned());
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
-            field: "config_file",
-            value: path.display().to_string(),
-            origin: origin.clone(),
-            reason: format!("not valid TOML: {}", e.to_string().trim_end()),
+        let table = toml::de::DeTable::parse(text).map_err(|e| {
+            let at = e.span().map_or(0, |span| span.start);
+            let (line, column) = line_and_column(text, at);
+            ConfigError {
+                field: "config_file",
+                value: path.display().to_string(),
+                origin: origin.clone(),
+                reason: format!(
+                    "line {line}, column {column}: not valid TOML: {}",
+                    e.message().trim_end()
+                ),
+            }
         })?;
+        // In file order, so the first problem of the file is the one reported.
+        let mut entries: Vec<_> = table.into_inner().into_iter().collect();
+        entries.sort_by_key(|(key, _)| key.span().start);
         let mut raw = RawConfig::default();
-        for (key, value) in table {
-            let Some(field) =
-                ENV_VARS.iter().map(|(_, f)| *f).find(|f| *f == key && *f != "config_file")
+        for (key, value) in entries {
+            let (line, _) = line_and_column(text, key.span().start);
+            let Some(field) = ENV_VARS
+                .iter()
+                .map(|(_, f)| *f)
+                .find(|f| *key.get_ref() == *f && *f != "config_file")
             else {
+                let known: Vec<&str> =
+                    ENV_VARS.iter().map(|(_, f)| *f).filter(|f| *f != "config_file").collect();
                 return Err(ConfigError {
                     field: "config_file",
-                    value: key,
+                    value: key.into_inner().into_owned(),
                     origin,
-                    reason: "unknown key (known: enabled, serve, listen, metrics_path, namespace, \
-                             process_metrics, system_metrics)"
-                        .into(),
+                    reason: format!("line {line}: unknown key (known: {})", known.join(", ")),
                 });
             };
-            let text = match value {
-                toml::Value::String(s) => s,
-                toml::Value::Boolean(b) => b.to_string(),
-                toml::Value::Integer(i) => i.to_string(),
-                other => format!("{other:?}"),
+            let boolean = BOOLEAN_FIELDS.contains(&field);
+            let source = text.get(value.span()).unwrap_or_default();
+            let value_text = match value.into_inner() {
+                toml::de::DeValue::String(s) => s.into_owned(),
+                toml::de::DeValue::Boolean(b) if boolean => b.to_string(),
+                // The literal as written (`1`, `0`): read like the environment variable.
+                toml::de::DeValue::Integer(_) if boolean => source.to_owned(),
+                other => {
+                    let expected = if boolean { "a boolean" } else { "a string" };
+                    // A secret of the wrong type is still a secret: never echo it.
+                    let shown = if SECRET_FIELDS.contains(&field) { "<redacted>" } else { source };
+                    return Err(error(
+                        field,
+                        shown,
+                        &origin,
+                        format!("line {line}: expected {expected}, found {}", other.type_str()),
+                    ));
+                }
             };
-            *raw.field_mut(field) = Some(text);
+            *raw.field_mut(field) = Some(value_text);
+            raw.lines.push((field, line));
         }
         Ok(raw)
+    }
+
+    /// The value of `field`, if this source sets it.
+    fn field(&self, field: &str) -> Option<&String> {
+        match field {
+            "enabled" => self.enabled.as_ref(),
+            "serve" => self.serve.as_ref(),
+            "listen" => self.listen.as_ref(),
+            "metrics_path" => self.metrics_path.as_ref(),
+            "namespace" => self.namespace.as_ref(),
+            "process_metrics" => self.process_metrics.as_ref(),
+            "system_metrics" => self.system_metrics.as_ref(),
+            "config_file" => self.config_file.as_ref(),
+            other => self.security.field(other),
+        }
     }
 
     fn field_mut(&mut self, field: &str) -> &mut Option<String> {
@@ -172,7 +248,10 @@ impl RawConfig {
             "namespace" => &mut self.namespace,
             "process_metrics" => &mut self.process_metrics,
             "system_metrics" => &mut self.system_metrics,
-            _ => &mut self.config_file,
+            other => match self.security.field_mut(other) {
+                Some(slot) => slot,
+                None => &mut self.config_file,
+            },
         }
     }
 }
@@ -180,13 +259,15 @@ impl RawConfig {
 /// One source of values and its origin.
 pub(crate) type Layer = (RawConfig, Origin);
 
-/// What this build can collect, from its cargo features and target.
+/// What this build can collect and serve, from its cargo features and target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Collectors {
     /// `process_*` metrics: the prometheus crate's process collector reads procfs.
     pub(crate) process: bool,
     /// `system_*_percent` gauges (sysinfo).
     pub(crate) system: bool,
+    /// HTTPS for the endpoint (rustls).
+    pub(crate) tls: bool,
 }
 
 impl Collectors {
@@ -194,6 +275,7 @@ impl Collectors {
     pub(crate) const BUILT: Collectors = Collectors {
         process: cfg!(all(feature = "system", target_os = "linux")),
         system: cfg!(feature = "system"),
+        tls: cfg!(feature = "tls"),
     };
 }
 
@@ -203,8 +285,41 @@ pub(crate) fn resolve(layers: &[Layer], allow_port_zero: bool) -> Result<Config,
 }
 
 /// [`resolve`] for a build that has `available` (injectable so both answers are tested in
-/// any build).
+/// any build). An invalid value read from a config file is reported with its line.
 pub(crate) fn resolve_for(
+    layers: &[Layer],
+    allow_port_zero: bool,
+    available: Collectors,
+) -> Result<Config, ConfigError> {
+    resolve_fields(layers, allow_port_zero, available).map_err(|mut e| {
+        if let Some(line) = line_of_error(&e, layers) {
+            e.reason = format!("line {line}: {}", e.reason);
+        }
+        e
+    })
+}
+
+/// The config file line an error is about: its field's; or, for an error about a field the
+/// file lacks (``tls_cert_file` is set, so `tls_key_file` is needed too``), the line of a
+/// field the reason names, else of a field of the same group (`tls_*`, `basic_*`,
+/// `bearer_*`: settings that only work together). `None` for the other sources, which have
+/// no lines.
+fn line_of_error(e: &ConfigError, layers: &[Layer]) -> Option<usize> {
+    let (raw, _) = layers.iter().find(|(_, origin)| *origin == e.origin)?;
+    let line_of = |field: &str| {
+        raw.field(field)?;
+        raw.lines.iter().find(|(f, _)| *f == field).map(|(_, line)| *line)
+    };
+    fn group(field: &str) -> &str {
+        field.split('_').next().unwrap_or(field)
+    }
+    let named = |f: &str| e.reason.contains(&format!("`{f}`"));
+    line_of(e.field)
+        .or_else(|| raw.lines.iter().find(|(f, _)| named(f)).map(|(_, line)| *line))
+        .or_else(|| raw.lines.iter().find(|(f, _)| group(f) == group(e.field)).map(|(_, l)| *l))
+}
+
+fn resolve_fields(
     layers: &[Layer],
     allow_port_zero: bool,
     available: Collectors,
@@ -248,6 +363,8 @@ pub(crate) fn resolve_for(
             return Err(error("system_metrics", v, o, reason));
         }
     }
+    let security = security_config::resolve(layers, config.enabled, available.tls)?;
+    (config.auth, config.tls) = (security.auth, security.tls);
     Ok(config)
 }
 
@@ -258,6 +375,17 @@ fn error(
     reason: impl Into<String>,
 ) -> ConfigError {
     ConfigError { field, value: value.to_owned(), origin: origin.clone(), reason: reason.into() }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
 fn parse_bool(field: &'static str, value: &str, origin: &Origin) -> Result<bool, ConfigError> {

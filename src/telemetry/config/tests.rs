@@ -122,8 +122,8 @@ fn port_zero_allowed_only_when_asked() {
     assert_eq!(resolve(&[(raw, Origin::Builder)], true).unwrap().listen.port(), 0);
 }
 
-const EVERYTHING: Collectors = Collectors { process: true, system: true };
-const NO_SYSTEM_FEATURE: Collectors = Collectors { process: false, system: false };
+const EVERYTHING: Collectors = Collectors { process: true, system: true, tls: true };
+const NO_SYSTEM_FEATURE: Collectors = Collectors { process: false, system: false, tls: false };
 
 fn resolve_env_with(pairs: &[(&str, &str)], available: Collectors) -> Result<Config, ConfigError> {
     resolve_for(&[(env(pairs), Origin::Env("FLOWMETER_*"))], false, available)
@@ -209,7 +209,7 @@ fn without_the_feature_off_or_disabled_is_fine() {
 
 #[test]
 fn process_metrics_off_linux_say_so() {
-    let not_linux = Collectors { process: false, system: true };
+    let not_linux = Collectors { process: false, system: true, tls: true };
     let e = resolve_env_with(&[("FLOWMETER_PROCESS_METRICS", "yes")], not_linux).unwrap_err();
     assert!(e.reason.contains("Linux only"), "{e}");
     assert!(resolve_env_with(&[("FLOWMETER_SYSTEM_METRICS", "yes")], not_linux).is_ok());
