@@ -254,27 +254,35 @@ struct RawPrefix {
     model: String,
 }
 
-// One deserializer per field, so that a bad value's error names its field (serde's
-// `try_from` errors do not), while the parser still attaches the value's line.
+// One deserializer per field, so that every error about a value names its field (serde's
+// type errors and `try_from` errors do not), while the parser still attaches the value's line.
 macro_rules! field_fns {
     (names: $($n:ident),*; rates: $($r:ident),*; optional_rates: $($o:ident),*) => {
         $(fn $n<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-            let s = String::deserialize(d)?;
+            let s = String::deserialize(d).map_err(named(stringify!($n)))?;
             if s.is_empty() {
                 return Err(de::Error::custom(concat!("`", stringify!($n), "` must not be empty")));
             }
             Ok(s)
         })*
         $(fn $r<'de, D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
-            rate(f64::deserialize(d)?, stringify!($r))
+            rate(f64::deserialize(d).map_err(named(stringify!($r)))?, stringify!($r))
         })*
         $(fn $o<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Rate>, D::Error> {
-            Option::<f64>::deserialize(d)?.map(|v| rate(v, stringify!($o))).transpose()
+            Option::<f64>::deserialize(d)
+                .map_err(named(stringify!($o)))?
+                .map(|v| rate(v, stringify!($o)))
+                .transpose()
         })*
     };
 }
 field_fns!(names: provider, model, prefix; rates: input, output;
     optional_rates: cache_read, cache_write, reasoning);
+
+/// Prefixes a value's error with its field: "`input`: invalid type: string, expected f64".
+fn named<E: de::Error>(field: &'static str) -> impl Fn(E) -> E {
+    move |e| E::custom(format_args!("`{field}`: {e}"))
+}
 
 fn rate<E: de::Error>(value: f64, field: &str) -> Result<Rate, E> {
     Rate::usd_per_mtok(value).map_err(|e| E::custom(format_args!("`{field}`: {e}")))
@@ -295,24 +303,23 @@ fn effective_from<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Er
             Ok(None)
         }
         fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-            s.parse().map(Some).map_err(|e| E::custom(format_args!("`effective_from`: {e}")))
+            s.parse().map(Some).map_err(E::custom)
         }
         fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
             let dt =
                 toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
             match (dt.date, dt.time, dt.offset) {
-                (Some(d), None, None) => {
-                    Date::new(d.year, d.month, d.day).map(Some).ok_or_else(|| {
-                        de::Error::custom(format_args!("`effective_from`: invalid date {dt}"))
-                    })
-                }
+                (Some(d), None, None) => Date::new(d.year, d.month, d.day)
+                    .map(Some)
+                    .ok_or_else(|| de::Error::custom(format_args!("invalid date {dt}"))),
                 _ => Err(de::Error::custom(format_args!(
-                    "`effective_from`: {dt} is not a plain date (YYYY-MM-DD, no time)"
+                    "{dt} is not a plain date (YYYY-MM-DD, no time)"
                 ))),
             }
         }
     }
-    d.deserialize_any(V)
+    // Every error, the visitor's own and serde's type errors, names the field once, here.
+    d.deserialize_any(V).map_err(named("effective_from"))
 }
 
 /// The 1-based line containing byte `offset`.

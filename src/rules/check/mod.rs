@@ -18,6 +18,11 @@
 //! `5m`, other variables `.*`), and `label_values(selector, label)` query variables, whose
 //! label must appear on the selector's metric.
 //!
+//! Input that would take the checker down is refused with a problem that says why: an
+//! expression nesting deeper than [`MAX_EXPRESSION_DEPTH`] is reported unparsable (parsing it
+//! could overflow the stack), a rule file whose brackets nest deeper than
+//! [`MAX_YAML_FLOW_DEPTH`] unreadable.
+//!
 //! ```
 //! use flowmeter::rules::check::{Checker, Exposition, Source};
 //!
@@ -38,6 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod depth;
 mod drift;
 mod exposition;
 mod fetch;
@@ -49,6 +55,7 @@ mod sources;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use depth::{MAX_EXPRESSION_DEPTH, MAX_YAML_FLOW_DEPTH};
 pub use drift::{Drift, GENERATED_DIRS, drift};
 pub use exposition::{Exposition, ExpositionError};
 pub use fetch::{FETCH_TIMEOUT, FetchError, read_exposition};
@@ -94,7 +101,10 @@ impl<'a> Checker<'a> {
             let queries = match source.kind {
                 SourceKind::Rules => sources::rule_file(&source.text).map(|(queries, recs)| {
                     for rec in recs {
-                        let expr = promql_parser::parser::parse(&rec.expr).ok();
+                        let expr = depth::expression_too_deep(&rec.expr)
+                            .is_none()
+                            .then(|| promql_parser::parser::parse(&rec.expr).ok())
+                            .flatten();
                         let definition = Definition { expr, labels: rec.labels };
                         recorded.entry(rec.name).or_default().push(definition);
                     }
@@ -131,6 +141,9 @@ impl<'a> Checker<'a> {
                 kind,
             })
         };
+        if let Some(error) = depth::expression_too_deep(&query.expr) {
+            return problem(ProblemKind::Unparsable { expr: query.expr.clone(), error });
+        }
         let expr = match promql_parser::parser::parse(&query.expr) {
             Ok(expr) => expr,
             Err(error) => {

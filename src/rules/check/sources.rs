@@ -89,6 +89,9 @@ pub(crate) fn rule_file(text: &str) -> Result<(Vec<Query>, Vec<Recording>), Stri
         #[serde(default)]
         labels: BTreeMap<String, serde_yaml_ng::Value>,
     }
+    if let Some(error) = super::depth::yaml_too_deep(text) {
+        return Err(error);
+    }
     let file: File = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
     let (mut queries, mut recordings) = (Vec::new(), Vec::new());
     for group in file.groups {
