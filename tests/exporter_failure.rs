@@ -11,11 +11,11 @@
 mod common;
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use common::faults::{DEADLINE, within};
 use common::{Exposition, parse};
 use flowmeter::{Telemetry, instrumented};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -28,19 +28,6 @@ const QUEUE: usize = 64;
 const BATCH: usize = 16;
 /// Instrumented calls made while the blocking exporter is blocked.
 const CALLS: u64 = 10_000;
-/// A deadline that turns a blocked call into a failure (never reached by a passing run).
-const DEADLINE: Duration = Duration::from_secs(120);
-
-/// Runs `f` on its own thread; fails if it has not returned by [`DEADLINE`].
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(catch_unwind(AssertUnwindSafe(f))));
-    match rx.recv_timeout(DEADLINE) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("{what}: not finished within {DEADLINE:?}, so something blocked"),
-    }
-}
 
 /// How an exporter misbehaves.
 #[derive(Debug, Clone, Copy)]

@@ -150,6 +150,8 @@ async fn a_client_trusting_the_ca_scrapes_over_https() {
     let server = FIXTURE.0.server().expect("serving");
     assert_eq!(server.scheme(), "https");
     assert_eq!(server.metrics_url(), format!("https://{}/metrics", addr()));
+    // The guard's URL is the server's, scheme included.
+    assert_eq!(FIXTURE.0.metrics_url(), Some(server.metrics_url()));
 }
 
 #[tokio::test]

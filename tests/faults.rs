@@ -12,12 +12,13 @@ mod common;
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
-use std::sync::{LazyLock, Once};
-use std::task::{Context, Poll, Waker};
+use std::sync::LazyLock;
+use std::task::{Context, Waker};
 use std::time::Duration;
 
+use common::faults::{self, yield_once};
 use common::{Exposition, http_get, parse};
 use flowmeter::{Telemetry, instrumented};
 use futures_util::FutureExt as _;
@@ -43,29 +44,12 @@ struct Boom;
 #[derive(Debug, PartialEq)]
 struct Refused;
 
-/// A deadline that turns a deadlock into a failure (never reached by a passing run).
-const DEADLINE: Duration = Duration::from_secs(120);
-
-/// Runs `f` on its own thread and fails if it has not returned by [`DEADLINE`]; a panic in
-/// `f` (a failed assertion) is passed on.
+/// Runs `f` with the pipeline installed, under the deadline of [`faults::within`], with the
+/// planned panics quiet.
 fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    static QUIET: Once = Once::new();
-    QUIET.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<Boom>() {
-                default(info);
-            }
-        }));
-    });
+    faults::quiet_panics_of::<Boom>();
     LazyLock::force(&TELEMETRY);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(catch_unwind(AssertUnwindSafe(f))));
-    match rx.recv_timeout(DEADLINE) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("not finished within {DEADLINE:?}: deadlock"),
-    }
+    faults::within("the test", f)
 }
 
 fn scrape() -> Exposition {
@@ -118,20 +102,6 @@ fn runtime(multi_thread: bool) -> tokio::runtime::Runtime {
     };
     // Two workers for the multi-thread runtime; no effect on the current-thread one.
     builder.worker_threads(2).enable_all().build().unwrap()
-}
-
-/// Pending once, then ready: a suspension point that needs no runtime.
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if std::mem::replace(&mut yielded, true) {
-            Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await;
 }
 
 /// Says it started, then never finishes.

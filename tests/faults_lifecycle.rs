@@ -12,13 +12,14 @@ mod common;
 use std::future::Future;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
+use common::faults::{self, DEADLINE, within, yield_once};
 use common::{Exposition, http_get, parse};
 use flowmeter::{Telemetry, instrumented};
 use futures_util::FutureExt as _;
@@ -33,7 +34,6 @@ struct Boom;
 #[derive(Debug, PartialEq)]
 struct Refused;
 
-const DEADLINE: Duration = Duration::from_secs(120);
 const DEPTH: u32 = 200;
 
 /// Keeps the names of exported spans, and keeps them past shutdown.
@@ -51,31 +51,6 @@ impl SpanNames {
     fn count(&self, name: &str) -> usize {
         self.0.lock().unwrap().iter().filter(|n| *n == name).count()
     }
-}
-
-/// Runs `f` on its own thread; fails if it has not returned by [`DEADLINE`] (a deadlock).
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(catch_unwind(AssertUnwindSafe(f))));
-    match rx.recv_timeout(DEADLINE) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("{what}: not finished within {DEADLINE:?} (deadlock)"),
-    }
-}
-
-/// Pending once, then ready.
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if std::mem::replace(&mut yielded, true) {
-            Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,12 +193,7 @@ fn executions(scraped: &Exposition, site: &str) -> [f64; 5] {
 
 #[test]
 fn before_install_and_after_drop_every_exit_is_safe_and_nothing_is_recorded() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<Boom>() {
-            default_hook(info);
-        }
-    }));
+    faults::quiet_panics_of::<Boom>();
     let spans = SpanNames::default();
 
     // Before install: everything runs uninstrumented.

@@ -16,7 +16,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Once};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Exposition, parse, try_http_get};
@@ -296,15 +296,7 @@ fn scrape(addr: SocketAddr) -> Exposition {
 }
 
 fn quiet_planned_panics() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<PlannedPanic>() {
-                default(info);
-            }
-        }));
-    });
+    common::faults::quiet_panics_of::<PlannedPanic>();
 }
 
 /// The figures of one run.

@@ -245,6 +245,12 @@ impl TelemetryBuilder {
     /// Exports spans through `exporter` as they end (a simple processor; use
     /// [`with_span_processor`](Self::with_span_processor) for batching). Default: spans are
     /// created (so trace context propagates) but not exported.
+    ///
+    /// The simple processor calls the exporter synchronously, under a lock shared by every
+    /// thread, when each span ends: right for tests and in-memory exporters, wrong for a
+    /// network exporter. In production pass a `BatchSpanProcessor` to
+    /// [`with_span_processor`](Self::with_span_processor): its queue is bounded and a slow or
+    /// unreachable exporter only drops spans (see `RELIABILITY.md`).
     pub fn with_span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         self.tracer = self.tracer.with_simple_exporter(exporter);
         self

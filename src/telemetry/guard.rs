@@ -57,9 +57,9 @@ impl Telemetry {
         self.server.as_ref().map(MetricsServer::local_addr)
     }
 
-    /// `http://ADDR/metrics` when serving.
+    /// `http://ADDR/metrics` (or `https://` with TLS) when serving.
     pub fn metrics_url(&self) -> Option<String> {
-        self.local_addr().map(|addr| format!("http://{addr}{}", self.config().metrics_path))
+        self.server.as_ref().map(MetricsServer::metrics_url)
     }
 
     /// The Prometheus text exposition, as `/metrics` serves it.

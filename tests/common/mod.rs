@@ -2,6 +2,8 @@
 //! independent parser of the Prometheus text format, and `promtool check metrics`.
 #![allow(dead_code)]
 
+pub mod faults;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -156,9 +158,16 @@ fn request(addr: SocketAddr, method: &str, path: &str, version: &str) -> std::io
     write!(stream, "{method} {path} {version}\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
-    let (head, body) = raw.split_once("\r\n\r\n").expect("header/body separator");
+    // A connection closed before a full response is an error for the caller to assert on,
+    // not a panic inside the helper.
+    let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, raw.clone());
+    let (head, body) = raw.split_once("\r\n\r\n").ok_or_else(malformed)?;
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(malformed)?;
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
