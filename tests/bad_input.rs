@@ -1,14 +1,16 @@
 //! Bad input everywhere: NaN, infinite, negative and huge measurements (application metrics,
 //! flowmeter's own durations, LLM usage, prices and budgets), malformed config files,
 //! environment variables and price files. Measurements are rejected with a typed error and
-//! record nothing, or are skipped where the API documents it; configuration errors name the
-//! field (or key), the file and the line.
+//! record nothing, or are skipped where the API documents it; either way they are counted in
+//! `flowmeter_measurements_rejected_total{metric_name, reason}` and logged once per metric and
+//! reason. Configuration errors name the field (or key), the file and the line.
 
 mod common;
 
 use std::path::Path;
 use std::sync::LazyLock;
 
+use common::capture::Capture;
 use flowmeter::app::{self, AppMetricError};
 use flowmeter::llm::{
     self, Budget, BudgetError, ModelPrice, Period, PriceError, PriceMatch, PriceTable,
@@ -16,7 +18,18 @@ use flowmeter::llm::{
 };
 use flowmeter::{ConfigError, Error, Telemetry, instrumented};
 
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_metrics_only);
+/// The pipeline, and the global subscriber that keeps flowmeter's warnings.
+static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
+    LazyLock::force(&LOG);
+    common::install_metrics_only()
+});
+static LOG: LazyLock<Capture> = LazyLock::new(Capture::install_global);
+
+/// `flowmeter_measurements_rejected_total` of `metric` for `reason`, 0 when absent.
+fn rejected(exposition: &common::Exposition, metric: &str, reason: &str) -> f64 {
+    let labels = [("metric_name", metric), ("reason", reason)];
+    exposition.find("flowmeter_measurements_rejected_total", &labels).iter().map(|s| s.value).sum()
+}
 
 fn scrape() -> common::Exposition {
     common::parse(&TELEMETRY.render())
@@ -61,6 +74,61 @@ fn nan_and_infinite_measurements_are_rejected_and_record_nothing() {
     }
     for labels in ["new", "bound"] {
         assert!(exposition.find("bad_input_size_count", &[("k", labels)]).is_empty());
+    }
+    // Every refusal is counted: 3 values × 3 series, and the gauge's extra NaN.
+    assert_eq!(rejected(&exposition, "bad.input.level", "not_finite"), 10.0);
+    assert_eq!(rejected(&exposition, "bad.input.size", "not_finite"), 9.0);
+}
+
+#[test]
+fn every_kind_of_refusal_is_counted_by_reason_and_logged_once() {
+    LazyLock::force(&TELEMETRY);
+    let rate =
+        app::gauge("bad.input.rate").help("h").labels(["k"]).range(0.0..=1.0).build().unwrap();
+    let latency = app::histogram("bad.input.latency").help("h").buckets([1.0]).build().unwrap();
+    let calls = app::counter("bad.input.calls")
+        .help("h")
+        .labels(["kind"])
+        .label_values("kind", ["a", "b"])
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        assert!(rate.set(1.5, &["x"]).is_err());
+        assert!(rate.set(-0.1, &["x"]).is_err());
+        assert!(latency.record(-1.0, &[]).is_err());
+        assert!(calls.add(1, &["c"]).is_err());
+        assert!(calls.add(1, &[]).is_err());
+        assert!(calls.add(1, &["a", "b"]).is_err());
+    }
+    rate.set(0.5, &["x"]).unwrap();
+    calls.add(1, &["a"]).unwrap();
+
+    let exposition = scrape();
+    assert_eq!(rejected(&exposition, "bad.input.rate", "out_of_range"), 10.0);
+    assert_eq!(rejected(&exposition, "bad.input.latency", "negative"), 5.0);
+    assert_eq!(rejected(&exposition, "bad.input.calls", "label_value"), 5.0);
+    assert_eq!(rejected(&exposition, "bad.input.calls", "label_count"), 10.0);
+    // Accepted measurements are not counted as refused, and are recorded.
+    for reason in ["not_finite", "negative", "label_value", "label_count"] {
+        assert_eq!(rejected(&exposition, "bad.input.rate", reason), 0.0, "{reason}");
+    }
+    assert_eq!(exposition.value("bad_input_rate", &[("k", "x")]), 0.5);
+    assert_eq!(exposition.value("bad_input_calls_total", &[("kind", "a")]), 1.0);
+
+    // One warning per metric and reason, however often it repeats, naming both.
+    for (metric, reason) in [
+        ("bad.input.rate", "out_of_range"),
+        ("bad.input.latency", "negative"),
+        ("bad.input.calls", "label_value"),
+        ("bad.input.calls", "label_count"),
+    ] {
+        let warnings: Vec<_> = LOG
+            .with_field("metric_name", metric)
+            .into_iter()
+            .filter(|w| w.field("reason") == Some(reason))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{metric} {reason}: {warnings:?}");
+        assert!(warnings[0].message.contains("refused"), "{:?}", warnings[0]);
     }
 }
 
@@ -174,6 +242,10 @@ fn llm_calls_with_a_nan_or_negative_duration_skip_only_the_duration() {
     assert_eq!(tokens.iter().map(|s| s.value).sum::<f64>(), 10.0, "5 calls × input and output");
     let cost = exposition.value("flowmeter_llm_cost_total", &[("model", "bad-duration-model")]);
     assert_eq!(cost, 10.0);
+    // The skipped durations are counted: NaN, ±inf and the failed call's NaN; and -1.
+    let metric = "gen_ai.client.operation.duration";
+    assert_eq!(rejected(&exposition, metric, "not_finite"), 4.0);
+    assert_eq!(rejected(&exposition, metric, "negative"), 1.0);
     for sample in &exposition.samples {
         assert!(sample.value.is_finite(), "no sample is NaN or infinite: {sample:?}");
     }

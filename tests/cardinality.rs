@@ -17,15 +17,13 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, PoisonError};
 
+use common::capture::{Capture, Captured};
 use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter};
 use flowmeter::llm::{self, ModelPrice, PriceMatch, ResolvedPrice, Usage};
 use flowmeter::telemetry::cardinality::DEFAULT_CARDINALITY_LIMIT;
-use tracing::field::{Field, Visit};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt};
 
 /// Live heap bytes of the process: allocated minus freed.
 static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
@@ -92,59 +90,16 @@ fn mib(bytes: f64) -> String {
     format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
 }
 
-/// One `tracing` event: its message and its other fields, formatted.
-#[derive(Debug, Clone, Default)]
-struct Captured {
-    message: String,
-    fields: Vec<(String, String)>,
-}
-
-impl Captured {
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
-
-impl Visit for Captured {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = format!("{value:?}");
-        if field.name() == "message" {
-            self.message = text;
-        } else {
-            self.fields.push((field.name().to_owned(), text));
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.fields.push((field.name().to_owned(), value.to_owned()));
-    }
-}
-
-/// A layer keeping every event, so the test can count the warnings.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-impl<S: tracing::Subscriber> Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut captured = Captured::default();
-        event.record(&mut captured);
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(captured);
-    }
-}
-
 /// The pipeline (metrics only, default cardinality limit) and the global subscriber that
 /// captures flowmeter's warnings.
 static TELEMETRY: LazyLock<(Telemetry, Capture)> = LazyLock::new(|| {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
-    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    let capture = Capture::install_global();
     (common::install_metrics_only(), capture)
 });
 
 /// The warnings naming `family` in their `metric` field.
 fn overflow_warnings(family: &str) -> Vec<Captured> {
-    let events = TELEMETRY.1.0.lock().unwrap_or_else(PoisonError::into_inner);
-    events.iter().filter(|e| e.field("metric") == Some(family)).cloned().collect()
+    TELEMETRY.1.with_field("metric", family)
 }
 
 /// Memory measurements are only meaningful one at a time.

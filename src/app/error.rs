@@ -1,6 +1,7 @@
 //! The typed error of application-defined metrics.
 
 use crate::metrics::names::NameError;
+use crate::metrics::rejected::Rejection;
 
 /// Why an application metric could not be defined, or why a value was not recorded.
 ///
@@ -139,6 +140,18 @@ pub enum AppMetricError {
 }
 
 impl AppMetricError {
+    /// Why a measurement was refused, for errors of recording (not of declaration).
+    pub(crate) fn rejection(&self) -> Option<Rejection> {
+        Some(match self {
+            AppMetricError::NotFinite { .. } => Rejection::NotFinite,
+            AppMetricError::Negative { .. } => Rejection::Negative,
+            AppMetricError::OutOfRange { .. } => Rejection::OutOfRange,
+            AppMetricError::LabelValue { .. } => Rejection::LabelValue,
+            AppMetricError::LabelArity { .. } => Rejection::LabelCount,
+            _ => return None,
+        })
+    }
+
     /// The declared name of the metric the error is about.
     pub fn metric(&self) -> &str {
         match self {

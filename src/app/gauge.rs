@@ -68,12 +68,12 @@ impl Inner {
         if let Some((min, max)) = self.range
             && !(min..=max).contains(&value)
         {
-            return Err(AppMetricError::OutOfRange {
+            return Err(self.spec.rejected(AppMetricError::OutOfRange {
                 metric: self.spec.name.clone(),
                 value,
                 min,
                 max,
-            });
+            }));
         }
         Ok(())
     }

@@ -62,7 +62,8 @@ impl Inner {
     fn check(&self, value: f64) -> Result<(), AppMetricError> {
         self.spec.check_finite(value)?;
         if value < 0.0 {
-            return Err(AppMetricError::Negative { metric: self.spec.name.clone(), value });
+            let error = AppMetricError::Negative { metric: self.spec.name.clone(), value };
+            return Err(self.spec.rejected(error));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@ use opentelemetry::KeyValue;
 
 use super::error::AppMetricError;
 use super::spec::Spec;
+use crate::metrics::rejected;
 
 impl Spec {
     /// Checks `values` (one per declared label, in order) and returns the attributes.
@@ -17,8 +18,21 @@ impl Spec {
             .collect())
     }
 
+    /// Counts `error` in `ns.measurements.rejected` when it refuses a measurement, and
+    /// returns it: every validation error of a recording path goes through here.
+    pub(crate) fn rejected(&self, error: AppMetricError) -> AppMetricError {
+        if let Some(reason) = error.rejection() {
+            rejected::count(&self.name, reason, &error);
+        }
+        error
+    }
+
     /// Checks label arity and declared value sets.
     pub(crate) fn check_labels(&self, values: &[&str]) -> Result<(), AppMetricError> {
+        self.check_label_values(values).map_err(|error| self.rejected(error))
+    }
+
+    fn check_label_values(&self, values: &[&str]) -> Result<(), AppMetricError> {
         if values.len() != self.labels.len() {
             return Err(AppMetricError::LabelArity {
                 metric: self.name.clone(),
@@ -47,7 +61,7 @@ impl Spec {
         if value.is_finite() {
             Ok(())
         } else {
-            Err(AppMetricError::NotFinite { metric: self.name.clone(), value })
+            Err(self.rejected(AppMetricError::NotFinite { metric: self.name.clone(), value }))
         }
     }
 }

@@ -247,6 +247,7 @@ mod demo {
     use std::time::Duration;
 
     use flowmeter::Telemetry;
+    use flowmeter::app;
     use flowmeter::llm::{Budget, BudgetPolicy, OpenAiUsage, Period, Usage, UsageError};
     use flowmeter::primitives::{
         Backoff, Compose as _, Context, LlmOutput, LlmResponse, Primitive, Workflow, cached,
@@ -341,8 +342,24 @@ mod demo {
                     chat("demo-classifier", id, 5).await
                 }
             });
-        let enrich = step("enrich", |notes: Vec<LlmOutput<String>>, _ctx: Context| async move {
-            Ok::<_, std::io::Error>(notes.len())
+        // The share of a document's notes that were priced, 0 to 1. The demo also records one
+        // NaN per document, as a buggy scorer would: the histogram refuses it, the error is
+        // ignored as callers often do, and the refusal shows in
+        // `ns_measurements_rejected_total{metric_name="demo.notes.priced_share"}`.
+        let quality = app::histogram("demo.notes.priced_share")
+            .help("Share of the notes of one document made by a priced model.")
+            .buckets([0.25, 0.5, 0.75, 1.0])
+            .build()
+            .map_err(|e| e.to_string())?;
+        let enrich = step("enrich", move |notes: Vec<LlmOutput<String>>, _ctx: Context| {
+            let quality = quality.clone();
+            async move {
+                let priced = notes.iter().filter(|n| n.priced_model.is_some()).count();
+                let score = priced as f64 / notes.len() as f64;
+                let _ = quality.record(score, &[]);
+                let _ = quality.record(f64::NAN, &[]);
+                Ok::<_, std::io::Error>(notes.len())
+            }
         });
         let workflow = Workflow::new(
             "demo_pipeline",

@@ -8,6 +8,7 @@
 //! | dollars a cache hit saved | `ns.llm.cost.saved` | `model`, `provider` |
 //! | input and output tokens | `gen_ai.client.token.usage` (two records) | `gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.token.type` |
 //! | call duration | `gen_ai.client.operation.duration` | the three `gen_ai.*` above, `error.type` only on failure |
+//! | a duration NaN, infinite or negative (skipped) | `ns.measurements.rejected` (+1) | `metric_name`, `reason` |
 //!
 //! The `model` label of the `ns.llm.*` series is the *priced* model ([`ResolvedPrice::model`],
 //! bounded by the price table), or the requested model when unpriced; `gen_ai.request.model` is
@@ -28,7 +29,8 @@ use tracing::Span;
 use super::cost::{Cost, cost};
 use super::price::ResolvedPrice;
 use super::usage::Usage;
-use crate::metrics::catalog::keys;
+use crate::metrics::catalog::{self, keys};
+use crate::metrics::rejected::{self, Rejection};
 
 /// `gen_ai.usage.input_tokens`: all input tokens, including cached ones.
 pub const SPAN_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
@@ -165,6 +167,10 @@ fn gen_ai_attrs(operation: &str, provider: &str, model: &str) -> Vec<KeyValue> {
 fn record_duration(attrs: &mut Vec<KeyValue>, duration_secs: f64, error_type: Option<&str>) {
     let Some(instruments) = crate::metrics::instruments() else { return };
     if !(duration_secs.is_finite() && duration_secs >= 0.0) {
+        let reason =
+            if duration_secs.is_finite() { Rejection::Negative } else { Rejection::NotFinite };
+        let detail = format!("LLM call duration {duration_secs} s skipped");
+        rejected::count(catalog::GEN_AI_OPERATION_DURATION.name, reason, &detail);
         return;
     }
     if let Some(error_type) = error_type {

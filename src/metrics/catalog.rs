@@ -131,6 +131,11 @@ pub mod keys {
     pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
     /// Semantic convention: the class of error, only on failed operations.
     pub const ERROR_TYPE: &str = "error.type";
+    /// The declared name of a metric a measurement was meant for.
+    pub const METRIC_NAME: &str = "metric_name";
+    /// Why a measurement was refused: `not_finite`, `negative`, `out_of_range`,
+    /// `label_value`, `label_count`.
+    pub const REASON: &str = "reason";
 }
 
 use InstrumentKind::*;
@@ -320,7 +325,20 @@ pub const GEN_AI_OPERATION_DURATION: MetricDef = MetricDef {
     buckets: Some(GEN_AI_DURATION_BUCKETS),
 };
 
-/// Every metric flowmeter records, in the order of DESIGN.md's table.
+/// `ns.measurements.rejected`: measurements refused by validation, so that values dropped
+/// because the caller ignored the returned error still show up (DESIGN: "a failure inside
+/// flowmeter is logged once through `tracing` and counted").
+pub const MEASUREMENTS_REJECTED: MetricDef = MetricDef {
+    name: "measurements.rejected",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Measurements refused by validation and not recorded, by metric and reason.",
+    labels: &[METRIC_NAME, REASON],
+    buckets: None,
+};
+
+/// Every metric flowmeter records, in the order of DESIGN.md's table (then flowmeter's own).
 pub const CATALOG: &[MetricDef] = &[
     PRIMITIVE_EXECUTIONS,
     EXECUTION_DURATION,
@@ -338,6 +356,7 @@ pub const CATALOG: &[MetricDef] = &[
     RETRY_ATTEMPTS,
     GEN_AI_TOKEN_USAGE,
     GEN_AI_OPERATION_DURATION,
+    MEASUREMENTS_REJECTED,
 ];
 
 /// One catalog entry as listed by `/catalog` and the rules generator.
@@ -407,6 +426,7 @@ mod tests {
                 "ns_retry_attempts",
                 "gen_ai_client_token_usage",
                 "gen_ai_client_operation_duration_seconds",
+                "ns_measurements_rejected_total",
             ]
         );
     }

@@ -39,6 +39,8 @@ pub struct Instruments {
     pub gen_ai_token_usage: Histogram<u64>,
     /// `gen_ai.client.operation.duration`
     pub gen_ai_operation_duration: Histogram<f64>,
+    /// `ns.measurements.rejected`
+    pub measurements_rejected: Counter<u64>,
 }
 
 impl Instruments {
@@ -62,6 +64,7 @@ impl Instruments {
             retry_attempts: f.u64_histogram(&catalog::RETRY_ATTEMPTS),
             gen_ai_token_usage: f.u64_histogram(&catalog::GEN_AI_TOKEN_USAGE),
             gen_ai_operation_duration: f.f64_histogram(&catalog::GEN_AI_OPERATION_DURATION, None),
+            measurements_rejected: f.u64_counter(&catalog::MEASUREMENTS_REJECTED),
         }
     }
 }

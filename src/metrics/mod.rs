@@ -9,6 +9,7 @@ mod instruments;
 pub mod names;
 pub(crate) mod outcome;
 pub(crate) mod recording;
+pub(crate) mod rejected;
 mod status;
 
 use std::sync::OnceLock;

@@ -41,6 +41,8 @@ pub struct MetricNames {
     pub gen_ai_token_usage: String,
     /// `gen_ai_client_operation_duration_seconds`
     pub gen_ai_operation_duration: String,
+    /// `ns_measurements_rejected_total`
+    pub measurements_rejected: String,
 }
 
 impl MetricNames {
@@ -65,6 +67,7 @@ impl MetricNames {
             retry_attempts: name(&catalog::RETRY_ATTEMPTS),
             gen_ai_token_usage: name(&catalog::GEN_AI_TOKEN_USAGE),
             gen_ai_operation_duration: name(&catalog::GEN_AI_OPERATION_DURATION),
+            measurements_rejected: name(&catalog::MEASUREMENTS_REJECTED),
         }
     }
 

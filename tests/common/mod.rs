@@ -2,6 +2,7 @@
 //! independent parser of the Prometheus text format, and `promtool check metrics`.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod faults;
 
 use std::collections::BTreeMap;

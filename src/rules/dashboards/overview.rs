@@ -122,7 +122,33 @@ pub(super) fn dashboard(names: &MetricNames) -> Builder {
     d.panel(latency, 24, 8);
 
     primitives(&mut d, names);
+    instrumentation(&mut d, names);
     d
+}
+
+/// The instrumentation row: measurements flowmeter refused, so data the application meant to
+/// record and lost is visible even when the application ignored the error.
+fn instrumentation(d: &mut Builder, names: &MetricNames) {
+    let rejected = Selector::new(&names.measurements_rejected);
+    d.row(
+        "Instrumentation",
+        "Measurements flowmeter refused (NaN, negative or out-of-range values, undeclared label \
+         values): values the application meant to record and did not.",
+    );
+    d.panel(
+        Panel::timeseries(
+            "Rejected measurements",
+            "Measurements refused per second, by metric and reason. Anything here is a bug in \
+             the instrumented code; the application log has one warning per metric and reason.",
+            Unit::PerSecond,
+        )
+        .query(
+            sum_by(&[label::METRIC_NAME, label::REASON], &rate(&rejected, RATE)),
+            "{{metric_name}} {{reason}}",
+        ),
+        24,
+        6,
+    );
 }
 
 /// The primitives row: active executions, execution rate, the slowest primitives.

@@ -40,6 +40,10 @@ pub(super) mod label {
     pub(crate) const GEN_AI_REQUEST_MODEL: &str = "gen_ai_request_model";
     /// `gen_ai_token_type`.
     pub(crate) const GEN_AI_TOKEN_TYPE: &str = "gen_ai_token_type";
+    /// `metric_name`.
+    pub(crate) const METRIC_NAME: &str = "metric_name";
+    /// `reason`.
+    pub(crate) const REASON: &str = "reason";
     /// The histogram bucket bound Prometheus adds to `_bucket` series.
     pub(crate) const LE: &str = "le";
 }
