@@ -402,6 +402,31 @@ fn collectors_reject_bad_input_with_a_typed_error_and_record_nothing() {
     let nan = watcher.record_test_run(TestOutcome::Error, f64::NAN);
     assert!(matches!(nan, Err(AppMetricError::NotFinite { .. })));
 
-    // Nothing at all changed: no value, no new series, no error counted for the bad run.
-    assert_eq!(telemetry.render(), before);
+    // Each refusal is counted once, by metric and reason, in flowmeter's own family…
+    let after = telemetry.render();
+    let rejected = parse(&after);
+    for (metric, reason, count) in [
+        ("audit_agent.coverage", "out_of_range", 2.0),
+        ("audit_agent.coverage", "not_finite", 1.0),
+        ("api.request_duration", "label_value", 1.0),
+        ("api.request_duration", "negative", 1.0),
+        ("test_watcher.api_calls", "label_value", 1.0),
+        ("test_watcher.test_execution_duration", "not_finite", 1.0),
+    ] {
+        let labels = [("metric_name", metric), ("reason", reason)];
+        assert_eq!(rejected.value(REJECTED, &labels), count, "{metric} {reason}");
+    }
+    assert_eq!(rejected.find(REJECTED, &[]).len(), 6);
+    // …and nothing else changed: no value, no new series, no error counted for the bad run.
+    assert_eq!(without_family(&after, REJECTED), before);
+}
+
+const REJECTED: &str = "flowmeter_measurements_rejected_total";
+
+/// The exposition without the lines of one family (its HELP, TYPE and samples).
+fn without_family(text: &str, family: &str) -> String {
+    text.lines()
+        .filter(|line| !line.split([' ', '{']).any(|word| word == family))
+        .flat_map(|line| [line, "\n"])
+        .collect()
 }
