@@ -35,6 +35,8 @@ pub mod llm;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod metrics;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod primitives;
 pub mod rules;
 #[cfg(feature = "system")]

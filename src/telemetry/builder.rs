@@ -31,6 +31,8 @@ pub struct TelemetryBuilder {
     tracer: TracerProviderBuilder,
     install_subscriber: bool,
     cardinality_limit: usize,
+    #[cfg(feature = "otlp")]
+    otlp: Option<crate::otlp::OtlpConfig>,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -55,6 +57,8 @@ impl Default for TelemetryBuilder {
             tracer: SdkTracerProvider::builder(),
             install_subscriber: true,
             cardinality_limit: cardinality::DEFAULT_CARDINALITY_LIMIT,
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
     }
 }
@@ -283,6 +287,15 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Pushes spans and metrics over OTLP as `config` says (every setting it leaves unset
+    /// comes from the `OTEL_EXPORTER_OTLP_*` variables). Default: OTLP only when those
+    /// variables ask for it. The Prometheus endpoint keeps serving. See [`crate::otlp`].
+    #[cfg(feature = "otlp")]
+    pub fn otlp(mut self, config: crate::otlp::OtlpConfig) -> Self {
+        self.otlp = Some(config);
+        self
+    }
+
     /// Whether `install` sets a global `tracing` subscriber carrying the OpenTelemetry layer.
     /// Default `true`. If the program already has one, set `false` and add
     /// [`Telemetry::tracing_layer`] to it instead.
@@ -315,20 +328,28 @@ impl TelemetryBuilder {
             if config.enabled && config.serve { Some(bind_server(&config)?) } else { None };
 
         let resource = self.resource();
+        #[cfg(feature = "otlp")]
+        let otlp = if config.enabled { self.otlp_parts()? } else { None };
+        let tracer = self.tracer;
+        let meter_provider = SdkMeterProvider::builder();
+        #[cfg(feature = "otlp")]
+        let (tracer, meter_provider, otlp) = crate::otlp::attach(otlp, tracer, meter_provider);
         let registry = prometheus::Registry::new();
         let bridge = opentelemetry_prometheus::exporter()
             .with_registry(registry.clone())
             .scope_info_enabled(false)
             .build()
             .map_err(|e| Error::OpenTelemetry(e.to_string()))?;
-        let meter_provider = SdkMeterProvider::builder()
+        let meter_provider = meter_provider
             .with_resource(resource.clone())
             .with_reader(bridge)
             .with_view(cardinality::view(self.cardinality_limit))
             .build();
-        let tracer_provider = self.tracer.with_resource(resource).build();
+        let tracer_provider = tracer.with_resource(resource).build();
 
         let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider);
+        #[cfg(feature = "otlp")]
+        let pipeline = pipeline.with_otlp(otlp);
         // Before publishing, so a failure leaves the process uninstalled.
         #[cfg(feature = "system")]
         crate::system::register_configured(&pipeline)?;
@@ -374,6 +395,16 @@ impl TelemetryBuilder {
             }
             Error::Config(e)
         })
+    }
+
+    /// The OTLP processor, reader and runtime, if the builder or the environment asks.
+    #[cfg(feature = "otlp")]
+    fn otlp_parts(&self) -> Result<Option<crate::otlp::install::OtlpParts>, Error> {
+        let env = |name: &str| if self.read_env { std::env::var(name).ok() } else { None };
+        match crate::otlp::resolve(self.otlp.as_ref(), &env)? {
+            Some(resolved) => crate::otlp::build(&resolved).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn resource(&self) -> Resource {

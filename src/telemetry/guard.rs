@@ -2,15 +2,13 @@
 
 use std::net::SocketAddr;
 
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::SdkTracer;
-use tracing_opentelemetry::OpenTelemetryLayer;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::builder::TelemetryBuilder;
 use super::config::Config;
-use super::pipeline::{Pipeline, SCOPE_NAME};
+use super::layer::TracingLayer;
+use super::pipeline::Pipeline;
 use crate::exporter::{MetricMetadata, MetricsServer, Summary};
 
 /// The installed telemetry pipeline. Keep it alive for the life of the program: dropping it
@@ -80,13 +78,16 @@ impl Telemetry {
     }
 
     /// A `tracing` layer that sends spans to this pipeline's tracer provider, for programs
-    /// that build their own subscriber (`install_subscriber(false)`).
-    pub fn tracing_layer<S>(&self) -> OpenTelemetryLayer<S, SdkTracer>
+    /// that build their own subscriber (`install_subscriber(false)`). It leaves out the spans
+    /// of the crates that carry telemetry out ([`EXPORT_PATH_CRATES`]): exported, they would
+    /// make more of themselves at every export.
+    ///
+    /// [`EXPORT_PATH_CRATES`]: crate::telemetry::layer::EXPORT_PATH_CRATES
+    pub fn tracing_layer<S>(&self) -> TracingLayer<S>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
-        let tracer = self.pipeline.tracer_provider().tracer(SCOPE_NAME);
-        tracing_opentelemetry::layer().with_tracer(tracer)
+        super::layer::tracing_layer(self.pipeline.tracer_provider())
     }
 
     pub(crate) fn install_global_subscriber(&self) {

@@ -6,6 +6,7 @@ mod builder;
 pub mod cardinality;
 pub mod config;
 mod guard;
+pub mod layer;
 pub mod pipeline;
 
 pub use builder::TelemetryBuilder;

@@ -28,6 +28,9 @@ pub struct Pipeline {
     /// (and run) once per registration.
     #[cfg(feature = "system")]
     host_gauges: AtomicBool,
+    /// The OTLP exporters' runtime and health, when OTLP is on.
+    #[cfg(feature = "otlp")]
+    otlp: Option<crate::otlp::OtlpHandle>,
 }
 
 static GLOBAL: OnceLock<Pipeline> = OnceLock::new();
@@ -55,7 +58,22 @@ impl Pipeline {
             shut_down: AtomicBool::new(false),
             #[cfg(feature = "system")]
             host_gauges: AtomicBool::new(false),
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
+    }
+
+    /// Keeps the OTLP exporters' handle, stopped after the providers at shutdown.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn with_otlp(mut self, otlp: Option<crate::otlp::OtlpHandle>) -> Self {
+        self.otlp = otlp;
+        self
+    }
+
+    /// The OTLP exporters' handle, when OTLP is on.
+    #[cfg(feature = "otlp")]
+    pub fn otlp(&self) -> Option<&crate::otlp::OtlpHandle> {
+        self.otlp.as_ref()
     }
 
     /// Publishes the pipeline for the process. A second call is [`Error::AlreadyInstalled`]:
@@ -68,8 +86,7 @@ impl Pipeline {
             None => Ok(published),
             Some(rejected) => {
                 // Never served: release its resources quietly.
-                let _ = rejected.meter_provider.shutdown();
-                let _ = rejected.tracer_provider.shutdown();
+                rejected.shutdown();
                 Err(Error::AlreadyInstalled)
             }
         }
@@ -140,6 +157,11 @@ impl Pipeline {
         let _ = self.tracer_provider.shutdown();
         let _ = self.meter_provider.force_flush();
         let _ = self.meter_provider.shutdown();
+        // Last: the final exports above may go through the gRPC runtime.
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &self.otlp {
+            otlp.shutdown();
+        }
     }
 }
 

@@ -4,6 +4,10 @@
 
 pub mod capture;
 pub mod faults;
+#[cfg(feature = "otlp")]
+pub mod otlp_receiver;
+#[cfg(feature = "otlp")]
+pub mod otlp_scenario;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
