@@ -30,13 +30,18 @@ cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-echo "== cargo test"
+echo "== cargo test (all features)"
 cargo test --workspace --all-features
+
+# Default features too: optional code (otlp, tls, axum, ...) must not be what makes a test or
+# an example compile or pass.
+echo "== cargo test (default features)"
+cargo test --workspace
 
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
 echo "== cargo bench --no-run (benches compile; they are run by hand, see README)"
-cargo bench --workspace --no-run
+cargo bench --workspace --no-run --features flowmeter/otlp
 
 echo "== all checks passed"
