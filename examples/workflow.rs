@@ -11,6 +11,7 @@
 //! cargo run --example workflow            # a batch every 5 s, /metrics on 127.0.0.1:9464, Ctrl-C stops
 //! cargo run --example workflow -- --once  # one batch, the traces and the exposition, then exit
 //! cargo run --example workflow -- --interval-ms 500   # batches every 500 ms
+//! cargo run --example workflow -- --documents 3       # documents 1 to 3 per batch (default 6)
 //! ```
 
 use std::collections::HashMap;
@@ -193,8 +194,9 @@ async fn run_batch(
     workflow: &Workflow<impl flowmeter::primitives::Primitive<u32, Output = Enriched>>,
     exporter: &InMemorySpanExporter,
     telemetry: &Telemetry,
+    documents: u32,
 ) {
-    for id in 1..=6 {
+    for id in 1..=documents {
         let result = workflow.run(id).await;
         let spans = exporter.get_finished_spans().unwrap_or_default();
         exporter.reset();
@@ -220,6 +222,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .position(|a| a == "--interval-ms")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .map_or(Duration::from_secs(5), Duration::from_millis);
+    // Documents 1..=N per batch; document 4 (and every fifth after it) times out.
+    let documents: u32 = args
+        .iter()
+        .position(|a| a == "--documents")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(6);
     let exporter = InMemorySpanExporter::default();
     let telemetry = Telemetry::builder()
         .service_name("workflow-example")
@@ -230,15 +238,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workflow = pipeline();
 
     if once {
-        run_batch(&workflow, &exporter, &telemetry).await;
+        run_batch(&workflow, &exporter, &telemetry, documents).await;
         println!("{}", telemetry.render());
         return Ok(());
     }
     if let Some(url) = telemetry.metrics_url() {
-        println!("serving {url}; a batch of 6 documents every {interval:?}; Ctrl-C stops\n");
+        println!(
+            "serving {url}; a batch of {documents} documents every {interval:?}; Ctrl-C stops\n"
+        );
     }
     loop {
-        run_batch(&workflow, &exporter, &telemetry).await;
+        run_batch(&workflow, &exporter, &telemetry, documents).await;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = tokio::time::sleep(interval) => {}

@@ -15,10 +15,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{KillOnDrop, TempDir, free_port, tool_available};
+use common::prometheus::{Prometheus, api, query_one};
+use common::{TempDir, tool_available};
 use flowmeter::{Telemetry, instrumented};
 
 const TOKEN: &str = "e2e-bearer-token-4f9c";
@@ -31,35 +31,6 @@ const CALLS: u32 = 7;
 #[instrumented(span = false)]
 fn e2e_work(n: u32) -> u32 {
     n + 1
-}
-
-/// Percent-encodes a query parameter.
-fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// `GET path` on the Prometheus API, parsed; `None` until it answers with JSON.
-fn api(prometheus: SocketAddr, path: &str) -> Option<serde_json::Value> {
-    let response = common::try_http_get(prometheus, path).ok()?;
-    serde_json::from_str(&response.body).ok()
-}
-
-/// The value of the single series an instant query returns, if it returns one.
-fn query_one(prometheus: SocketAddr, promql: &str) -> Option<f64> {
-    let json = api(prometheus, &format!("/api/v1/query?query={}", encode(promql)))?;
-    let result = json["data"]["result"].as_array()?;
-    match result.as_slice() {
-        [series] => series["value"][1].as_str()?.parse().ok(),
-        _ => None,
-    }
 }
 
 /// Per job: (health, lastError) of its one target, once every target has been scraped.
@@ -76,15 +47,8 @@ fn scraped_targets(prometheus: SocketAddr, jobs: &[&str]) -> Option<Vec<(String,
         .collect()
 }
 
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    common::prometheus::wait_for(what, Duration::from_secs(60), probe)
 }
 
 fn job(name: &str, target: SocketAddr, extra: &str) -> String {
@@ -171,17 +135,8 @@ fn a_real_prometheus_scrapes_the_protected_endpoint_only_with_credentials() {
     };
     std::fs::write(dir.path().join("prometheus.yml"), &config).unwrap();
 
-    let prometheus: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _prometheus = KillOnDrop(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address={prometheus}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus"),
-    );
+    let server = Prometheus::start(dir.path());
+    let prometheus = server.addr;
 
     let targets = wait_for("every target to be scraped", || scraped_targets(prometheus, &jobs));
     let report: Vec<_> = jobs.iter().zip(&targets).collect();

@@ -13,48 +13,16 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::prometheus::{Prometheus, query, wait_for};
 use common::{KillOnDrop, TempDir, free_port, tool_available};
 use flowmeter::rules::{GenerateConfig, generate, parse_objectives};
 
 /// One Prometheus at a time: two cores.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Percent-encodes a query parameter.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Runs an instant query; `None` when Prometheus answered with an error.
-fn query(prometheus: SocketAddr, promql: &str) -> Option<Vec<(serde_json::Value, f64)>> {
-    let response =
-        common::try_http_get(prometheus, &format!("/api/v1/query?query={}", encode(promql)))
-            .ok()?;
-    let json: serde_json::Value = serde_json::from_str(&response.body).ok()?;
-    if json["status"] != "success" {
-        return None;
-    }
-    let result = json["data"]["result"].as_array()?;
-    Some(
-        result
-            .iter()
-            .map(|series| {
-                let value = series["value"][1].as_str().and_then(|v| v.parse().ok());
-                (series["metric"].clone(), value.unwrap_or(f64::NAN))
-            })
-            .collect(),
-    )
-}
 
 /// Every PromQL `expr` of a dashboard JSON, with Grafana's variables made concrete.
 fn panel_expressions(json: &serde_json::Value, out: &mut Vec<String>) {
@@ -92,17 +60,6 @@ fn concrete(expr: &str) -> String {
         text.replace_range(start..start + 1 + len, ".*");
     }
     text
-}
-
-fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 fn run(namespace: &str) {
@@ -182,17 +139,8 @@ fn run(namespace: &str) {
         }
     }
 
-    let prometheus_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _prometheus = KillOnDrop(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address={prometheus_addr}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let prometheus = Prometheus::start(dir.path());
+    let prometheus_addr = prometheus.addr;
     wait_for("Prometheus to scrape the example", Duration::from_secs(60), || {
         let up = query(prometheus_addr, "up{job=\"flowmeter\"} == 1").filter(|r| !r.is_empty());
         up.is_some().then_some(())

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod otlp_receiver;
 #[cfg(feature = "otlp")]
 pub mod otlp_scenario;
+pub mod prometheus;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
