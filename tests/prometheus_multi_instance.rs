@@ -99,14 +99,20 @@ fn histogram_quantile(q: f64, buckets: &BTreeMap<OrderedBound, f64>) -> f64 {
 }
 
 /// A bucket bound that sorts (`le` values are finite or `+Inf`, never NaN).
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct OrderedBound(f64);
 
 impl Eq for OrderedBound {}
 
+impl PartialOrd for OrderedBound {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl Ord for OrderedBound {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.partial_cmp(&other.0).unwrap()
+        self.0.total_cmp(&other.0)
     }
 }
 
@@ -162,10 +168,8 @@ fn the_shipped_rules_aggregate_correctly_across_three_instances() {
     // Every instance must have completed workflows in at least two scrapes (rate needs two
     // samples); then the instances stop and the data no longer changes.
     wait_for("two scrapes with workflow runs from each instance", Duration::from_secs(60), || {
-        let promql = format!(
-            "count(count_over_time(flowmeter_workflow_executions_total{{status=\"success\"}}[1m]) >= 3)"
-        );
-        let counted = query_at(addr, &promql, None)?;
+        let promql = "count(count_over_time(flowmeter_workflow_executions_total{status=\"success\"}[1m]) >= 3)";
+        let counted = query_at(addr, promql, None)?;
         (counted.first()?.value >= 3.0).then_some(())
     });
     std::thread::sleep(Duration::from_secs(3));
