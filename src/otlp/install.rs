@@ -65,6 +65,19 @@ pub(crate) fn attach(
     (tracer, meter_provider, Some(parts.handle))
 }
 
+/// The OTLP processor, reader and runtime, if the builder's configuration or the environment
+/// (read only when `read_env`) asks for them.
+pub(crate) fn parts(
+    config: Option<&super::OtlpConfig>,
+    read_env: bool,
+) -> Result<Option<OtlpParts>, Error> {
+    let env = |name: &str| if read_env { std::env::var(name).ok() } else { None };
+    match super::resolve(config, &env)? {
+        Some(resolved) => build(&resolved).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Builds the processor, reader and runtime the resolved configuration asks for.
 pub(crate) fn build(config: &ResolvedOtlp) -> Result<OtlpParts, Error> {
     let uses_grpc = [&config.traces, &config.metrics]

@@ -83,4 +83,4 @@ pub use config::{
     OtlpConfig, Protocol, Signal,
 };
 pub use install::OtlpHandle;
-pub(crate) use install::{attach, build};
+pub(crate) use install::{attach, parts};

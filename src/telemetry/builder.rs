@@ -329,7 +329,11 @@ impl TelemetryBuilder {
 
         let resource = self.resource();
         #[cfg(feature = "otlp")]
-        let otlp = if config.enabled { self.otlp_parts()? } else { None };
+        let otlp = if config.enabled {
+            crate::otlp::parts(self.otlp.as_ref(), self.read_env)?
+        } else {
+            None
+        };
         let tracer = self.tracer;
         let meter_provider = SdkMeterProvider::builder();
         #[cfg(feature = "otlp")]
@@ -395,16 +399,6 @@ impl TelemetryBuilder {
             }
             Error::Config(e)
         })
-    }
-
-    /// The OTLP processor, reader and runtime, if the builder or the environment asks.
-    #[cfg(feature = "otlp")]
-    fn otlp_parts(&self) -> Result<Option<crate::otlp::install::OtlpParts>, Error> {
-        let env = |name: &str| if self.read_env { std::env::var(name).ok() } else { None };
-        match crate::otlp::resolve(self.otlp.as_ref(), &env)? {
-            Some(resolved) => crate::otlp::build(&resolved).map(Some),
-            None => Ok(None),
-        }
     }
 
     fn resource(&self) -> Resource {
