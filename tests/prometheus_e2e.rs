@@ -10,15 +10,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::prometheus::{Prometheus, query, wait_for};
-use common::{KillOnDrop, TempDir, free_port, tool_available};
+use common::{TempDir, free_port, tool_available};
 use flowmeter::rules::{GenerateConfig, generate, parse_objectives};
 
 /// One Prometheus at a time: two cores.
@@ -71,20 +69,11 @@ fn run(namespace: &str) {
 
     // The workflow example, serving on a free port, a batch every 300 ms.
     let app_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut app = KillOnDrop(
-        common::example("workflow")
-            .args(["--interval-ms", "300"])
-            .env("FLOWMETER_LISTEN", app_addr.to_string())
-            .env("FLOWMETER_NAMESPACE", namespace)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(app.0.stdout.take().unwrap()).lines();
-    assert!(lines.any(|l| l.is_ok_and(|l| l.starts_with("serving "))), "the example serves");
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let mut app = common::example("workflow");
+    app.args(["--interval-ms", "300"])
+        .env("FLOWMETER_LISTEN", app_addr.to_string())
+        .env("FLOWMETER_NAMESPACE", namespace);
+    let _app = common::spawn_serving(app);
 
     // The generated configuration and rules, scraping the example every second.
     let objectives = std::fs::read_to_string(

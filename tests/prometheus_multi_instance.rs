@@ -19,9 +19,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::prometheus::{Prometheus, Series, query_at, wait_for};
@@ -35,20 +33,12 @@ const PLACEHOLDER: &str = "TARGETS_PLACEHOLDER";
 
 fn start_instance(documents: u32, interval_ms: u32) -> (KillOnDrop, SocketAddr) {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut child = KillOnDrop(
-        common::example("workflow")
-            .args(["--documents", &documents.to_string()])
-            .args(["--interval-ms", &interval_ms.to_string()])
-            .env("FLOWMETER_LISTEN", addr.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    assert!(lines.any(|l| l.is_ok_and(|l| l.starts_with("serving "))), "the example serves");
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+    let mut command = common::example("workflow");
+    command
+        .args(["--documents", &documents.to_string()])
+        .args(["--interval-ms", &interval_ms.to_string()])
+        .env("FLOWMETER_LISTEN", addr.to_string());
+    (common::spawn_serving(command), addr)
 }
 
 /// Writes the generated rules and a prometheus.yml scraping `targets` every second.

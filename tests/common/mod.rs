@@ -11,7 +11,7 @@ pub mod otlp_scenario;
 pub mod prometheus;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{BufRead as _, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -125,6 +125,16 @@ pub fn example(name: &str) -> Command {
         command.env_remove(var);
     }
     command
+}
+
+/// Spawns an example `command` with its stdout piped, waits until it prints its `serving ...`
+/// line, and keeps draining its output so it never blocks on a full pipe.
+pub fn spawn_serving(mut command: Command) -> KillOnDrop {
+    let mut child = KillOnDrop(command.stdout(Stdio::piped()).spawn().expect("spawn the example"));
+    let mut lines = std::io::BufReader::new(child.0.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.is_ok_and(|l| l.starts_with("serving "))), "the example serves");
+    std::thread::spawn(move || lines.for_each(drop));
+    child
 }
 
 /// One HTTP response.
