@@ -10,9 +10,11 @@
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::Metadata;
+use tracing::subscriber::Interest;
 use tracing_opentelemetry::OpenTelemetryLayer;
 use tracing_subscriber::Layer as _;
-use tracing_subscriber::filter::{FilterFn, Filtered};
+use tracing_subscriber::filter::Filtered;
+use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::pipeline::SCOPE_NAME;
@@ -33,7 +35,26 @@ pub const EXPORT_PATH_CRATES: &[&str] = &[
 ];
 
 /// The layer [`Telemetry::tracing_layer`](super::Telemetry::tracing_layer) returns.
-pub type TracingLayer<S> = Filtered<OpenTelemetryLayer<S, SdkTracer>, FilterFn, S>;
+pub type TracingLayer<S> = Filtered<OpenTelemetryLayer<S, SdkTracer>, ExportPathFilter, S>;
+
+/// Leaves out the spans and events of [`EXPORT_PATH_CRATES`]. Decided once per call site
+/// (its interest is cached by `tracing`), so it costs an instrumented call nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportPathFilter;
+
+impl<S> Filter<S> for ExportPathFilter {
+    fn enabled(&self, metadata: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        !is_export_path_target(metadata.target())
+    }
+
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if is_export_path_target(metadata.target()) {
+            Interest::never()
+        } else {
+            Interest::always()
+        }
+    }
+}
 
 /// The OpenTelemetry layer for `provider`, without the spans of [`EXPORT_PATH_CRATES`].
 pub(crate) fn tracing_layer<S>(provider: &SdkTracerProvider) -> TracingLayer<S>
@@ -41,12 +62,7 @@ where
     S: tracing::Subscriber + for<'span> LookupSpan<'span>,
 {
     let tracer = provider.tracer(SCOPE_NAME);
-    let filter: FilterFn = tracing_subscriber::filter::filter_fn(is_exported);
-    tracing_opentelemetry::layer().with_tracer(tracer).with_filter(filter)
-}
-
-fn is_exported(metadata: &Metadata<'_>) -> bool {
-    !is_export_path_target(metadata.target())
+    tracing_opentelemetry::layer().with_tracer(tracer).with_filter(ExportPathFilter)
 }
 
 /// Whether a target (`h2::proto::connection`) belongs to one of [`EXPORT_PATH_CRATES`]: the
