@@ -293,7 +293,8 @@ fn exporter() -> MutexGuard<'static, SkillsExporter> {
     });
     // A failed test poisons the mutex; the exporter itself is still consistent.
     let exporter = EXPORTER.lock().unwrap_or_else(PoisonError::into_inner);
-    exporter.start().expect("start the exporter");
+    // Idempotent while running; after the lifecycle test stopped it, a bind again.
+    start_again(&exporter);
     exporter
 }
 
