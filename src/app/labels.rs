@@ -1,7 +1,5 @@
 //! Checking label values against a declaration and turning them into attributes.
 
-use std::sync::Arc;
-
 use opentelemetry::KeyValue;
 
 use super::error::AppMetricError;
@@ -9,16 +7,14 @@ use super::spec::Spec;
 use crate::metrics::rejected;
 
 impl Spec {
-    /// Checks `values` (one per declared label, in order) and returns the attributes. Values are
-    /// reference-counted strings: the SDK clones a series' attributes at every collect, and
-    /// cloning an `Arc<str>` is a count, not an allocation and a copy.
+    /// Checks `values` (one per declared label, in order) and returns the attributes.
     pub(crate) fn attributes(&self, values: &[&str]) -> Result<Vec<KeyValue>, AppMetricError> {
         self.check_labels(values)?;
         Ok(self
             .labels
             .iter()
             .zip(values)
-            .map(|(label, value)| KeyValue::new(label.key.clone(), Arc::<str>::from(*value)))
+            .map(|(label, value)| KeyValue::new(label.key.clone(), (*value).to_owned()))
             .collect())
     }
 

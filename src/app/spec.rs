@@ -71,9 +71,7 @@ impl SpecBuilder {
                     label: label.clone(),
                 });
             }
-            // Reference-counted: every recording and every collect clones the key.
-            let key = Key::from(std::sync::Arc::<str>::from(label.as_str()));
-            labels.push(Label { name: label.clone(), key, allowed: None });
+            labels.push(Label { name: label.clone(), key: Key::new(label.clone()), allowed: None });
         }
         for (label, values) in self.label_values {
             let invalid = |reason| AppMetricError::InvalidValueSet {
