@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::headers::{is_header_name, parse_headers, redact_headers};
 use crate::telemetry::{ConfigError, Origin};
 
 /// Default export timeout (the OTLP exporter specification's 10 s).
@@ -400,53 +401,6 @@ fn positive(duration: Duration, field: &'static str) -> Result<Duration, ConfigE
     } else {
         Ok(duration)
     }
-}
-
-/// `key=value,key2=value2` with percent-encoded values (the W3C baggage form the
-/// specification uses).
-fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut headers = Vec::new();
-    for (index, entry) in text.split(',').enumerate().filter(|(_, e)| !e.trim().is_empty()) {
-        let Some((name, value)) = entry.split_once('=') else {
-            return Err(format!("entry {} has no `=`", index + 1));
-        };
-        let name = name.trim();
-        if !is_header_name(name) {
-            return Err(format!("entry {}: {name:?} is not a valid header name", index + 1));
-        }
-        let value = percent_decode(value.trim())
-            .ok_or_else(|| format!("entry {} ({name}): bad percent-encoding", index + 1))?;
-        headers.push((name.to_owned(), value));
-    }
-    Ok(headers)
-}
-
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty() && hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
-}
-
-fn percent_decode(value: &str) -> Option<String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Header values are often credentials: errors show the names only.
-fn redact_headers(text: &str) -> String {
-    let names: Vec<&str> =
-        text.split(',').map(|entry| entry.split('=').next().unwrap_or("").trim()).collect();
-    names.iter().map(|name| format!("{name}=<redacted>")).collect::<Vec<_>>().join(",")
 }
 
 fn env_error(

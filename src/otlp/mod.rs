@@ -74,6 +74,7 @@
 //! export, then stops that thread.
 
 mod config;
+mod headers;
 pub(crate) mod install;
 mod report;
 
