@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::prometheus::{Prometheus, query, wait_for};
+use common::prometheus::{Prometheus, query, wait_for, write_generated};
 use common::{TempDir, free_port, tool_available};
 use flowmeter::rules::{GenerateConfig, generate, parse_objectives};
 
@@ -87,31 +87,13 @@ fn run(namespace: &str) {
         scrape_target: app_addr.to_string(),
     };
     let files = generate(&config);
-    let mut records = Vec::new();
+    let rules = write_generated(dir.path(), &files, |config| config);
+    let records: Vec<String> =
+        rules.into_iter().filter(|rule| rule.recording).map(|rule| rule.name).collect();
     let mut panels = Vec::new();
-    for file in &files {
-        let path = dir.path().join(&file.path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let contents = if file.path == Path::new("prometheus.yml") {
-            file.contents.replace("15s", "1s")
-        } else {
-            file.contents.clone()
-        };
-        std::fs::write(&path, contents).unwrap();
-        if file.path.starts_with("rules") {
-            let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&file.contents).unwrap();
-            for group in yaml["groups"].as_sequence().unwrap() {
-                for rule in group["rules"].as_sequence().unwrap() {
-                    if let Some(record) = rule["record"].as_str() {
-                        records.push(record.to_owned());
-                    }
-                }
-            }
-        }
-        if file.path.starts_with("dashboards") {
-            let json: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
-            panel_expressions(&json, &mut panels);
-        }
+    for file in files.iter().filter(|file| file.path.starts_with("dashboards")) {
+        let json: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
+        panel_expressions(&json, &mut panels);
     }
     assert!(!records.is_empty(), "the generator wrote recording rules");
     if namespace == "tta" {

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::prometheus::{Prometheus, Series, query_at, wait_for};
+use common::prometheus::{Prometheus, Series, query_at, wait_for, write_generated};
 use common::{KillOnDrop, TempDir, free_port, tool_available};
 use flowmeter::rules::{GenerateConfig, generate};
 
@@ -41,31 +41,15 @@ fn start_instance(documents: u32, interval_ms: u32) -> (KillOnDrop, SocketAddr) 
     (common::spawn_serving(command), addr)
 }
 
-/// Writes the generated rules and a prometheus.yml scraping `targets` every second.
+/// Writes the generated rules and a prometheus.yml scraping `targets` every second; returns
+/// every rule as (name, expression).
 fn write_config(dir: &std::path::Path, targets: &[SocketAddr]) -> Vec<(String, String)> {
     let config = GenerateConfig { scrape_target: PLACEHOLDER.to_owned(), ..Default::default() };
     let listed: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-    let mut rules = Vec::new();
-    for file in generate(&config) {
-        let path = dir.join(&file.path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let contents = if file.path == std::path::Path::new("prometheus.yml") {
-            file.contents.replace("15s", "1s").replace(PLACEHOLDER, &listed.join("', '"))
-        } else {
-            file.contents.clone()
-        };
-        std::fs::write(&path, contents).unwrap();
-        if file.path.starts_with("rules") {
-            let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&file.contents).unwrap();
-            for group in yaml["groups"].as_sequence().unwrap() {
-                for rule in group["rules"].as_sequence().unwrap() {
-                    let name = rule["record"].as_str().or(rule["alert"].as_str()).unwrap();
-                    rules.push((name.to_owned(), rule["expr"].as_str().unwrap().to_owned()));
-                }
-            }
-        }
-    }
-    rules
+    let rules = write_generated(dir, &generate(&config), |prometheus_yml| {
+        prometheus_yml.replace(PLACEHOLDER, &listed.join("', '"))
+    });
+    rules.into_iter().map(|rule| (rule.name, rule.expr)).collect()
 }
 
 /// `histogram_quantile` as Prometheus computes it for classic buckets: the rank's bucket,

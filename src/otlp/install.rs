@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
 use opentelemetry_otlp::{
-    MetricExporter, SpanExporter, WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _,
+    MetricExporter, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
 };
 use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader, Temporality};
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, TracerProviderBuilder};
@@ -129,43 +129,44 @@ pub(crate) fn build(config: &ResolvedOtlp) -> Result<OtlpParts, Error> {
 
 fn span_exporter(export: &SignalExport) -> Result<SpanExporter, Error> {
     let built = match export.protocol {
-        Protocol::Grpc => SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(&export.endpoint)
-            .with_timeout(export.timeout)
-            .with_metadata(metadata(export)?)
-            .build(),
-        Protocol::HttpProtobuf => SpanExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_endpoint(&export.endpoint)
-            .with_timeout(export.timeout)
-            .with_headers(headers(export))
-            .build(),
+        Protocol::Grpc => grpc(SpanExporter::builder().with_tonic(), export)?.build(),
+        Protocol::HttpProtobuf => http(SpanExporter::builder().with_http(), export).build(),
     };
     built.map_err(|e| build_error(export, e))
 }
 
 fn metric_exporter(export: &SignalExport) -> Result<MetricExporter, Error> {
     // Cumulative: what Prometheus stores, so OTLP and /metrics carry the same values.
+    let builder = MetricExporter::builder();
     let built = match export.protocol {
-        Protocol::Grpc => MetricExporter::builder()
-            .with_tonic()
-            .with_temporality(Temporality::Cumulative)
-            .with_endpoint(&export.endpoint)
-            .with_timeout(export.timeout)
-            .with_metadata(metadata(export)?)
-            .build(),
-        Protocol::HttpProtobuf => MetricExporter::builder()
-            .with_http()
-            .with_temporality(Temporality::Cumulative)
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_endpoint(&export.endpoint)
-            .with_timeout(export.timeout)
-            .with_headers(headers(export))
-            .build(),
+        Protocol::Grpc => {
+            grpc(builder.with_tonic().with_temporality(Temporality::Cumulative), export)?.build()
+        }
+        Protocol::HttpProtobuf => {
+            http(builder.with_http().with_temporality(Temporality::Cumulative), export).build()
+        }
     };
     built.map_err(|e| build_error(export, e))
+}
+
+/// The gRPC settings, the same for either signal's exporter builder.
+fn grpc<B: WithExportConfig + WithTonicConfig>(
+    builder: B,
+    export: &SignalExport,
+) -> Result<B, Error> {
+    Ok(builder
+        .with_endpoint(&export.endpoint)
+        .with_timeout(export.timeout)
+        .with_metadata(metadata(export)?))
+}
+
+/// The HTTP/protobuf settings, the same for either signal's exporter builder.
+fn http<B: WithExportConfig + WithHttpConfig>(builder: B, export: &SignalExport) -> B {
+    builder
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(&export.endpoint)
+        .with_timeout(export.timeout)
+        .with_headers(headers(export))
 }
 
 fn headers(export: &SignalExport) -> HashMap<String, String> {
