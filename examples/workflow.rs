@@ -163,7 +163,8 @@ fn print_trace(spans: &[SpanData], root: &SpanData) {
             .attributes
             .iter()
             .find(|kv| kv.key.as_str() == "status")
-            .map_or_else(|| "-".to_owned(), |kv| kv.value.to_string());
+            // A success records no `status`; its OpenTelemetry status stays Unset.
+            .map_or_else(|| "success".to_owned(), |kv| kv.value.to_string());
         println!(
             "{:indent$}{:<width$} {ms:>8.2} ms  {status}",
             "",

@@ -79,8 +79,9 @@ fn span_statuses(site: &str) -> Vec<String> {
         .iter()
         .filter(|s| s.name == site)
         .map(|s| {
+            // A success records no `status` (its OpenTelemetry status stays Unset).
             let status = s.attributes.iter().find(|kv| kv.key.as_str() == "status");
-            let status = status.map(|kv| kv.value.to_string()).unwrap_or_default();
+            let status = status.map_or_else(|| "success".to_owned(), |kv| kv.value.to_string());
             let is_error = matches!(s.status, SpanStatus::Error { .. });
             assert_eq!(is_error, status != "success", "{site}: {status} vs {:?}", s.status);
             status

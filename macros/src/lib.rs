@@ -41,7 +41,8 @@ use syn::{ImplItem, Item};
 /// - is counted in `ns_primitive_active{primitive_name, primitive_type}` while it runs;
 /// - opens a `tracing` span (unless `span = false`) named after the call site, at level
 ///   `INFO`, that becomes an OpenTelemetry span through `tracing-opentelemetry`. Its fields:
-///   `primitive.name`, `primitive.type`, `status`, `error.type` (for errors: the error
+///   `primitive.name`, `primitive.type`, `status` (only when the call did not succeed: a
+///   success keeps the OpenTelemetry status `Unset`), `error.type` (for errors: the error
 ///   type's name, or `panic` / `cancelled`), `error` (the error's `Display`, with `err`),
 ///   `otel.status_code` (`ERROR` for every status but `success`), every argument not
 ///   skipped, and `fields(...)`. The body runs inside the span, so `tracing` events and

@@ -3,9 +3,12 @@
 //! lazily once an enabled pipeline exists.
 //!
 //! Static call sites (`#[instrumented]`) and runtime-named primitives and workflows share
-//! this: whatever the name's origin, a recorded execution is a few atomic adds.
+//! this: whatever the name's origin, a recorded execution is a few atomic adds on a stripe of
+//! the calling thread's own ([`super::stripes`]), handed to the SDK's handles in batches.
+//! Every bound set is listed in [`LIVE`], so a collection can flush them all first
+//! ([`flush_all`]).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
@@ -15,13 +18,16 @@ use opentelemetry::metrics::{
 use super::keys;
 use super::recording::Recording;
 use super::status::Status;
+use super::stripes::{Pending, Stripes};
 use crate::telemetry::pipeline::{self, Pipeline};
 
-/// The handles of one attribute set, bound for every status.
+/// The handles of one attribute set, bound for every status, and the stripes its executions
+/// wait in.
 #[derive(Debug)]
 pub(crate) struct Bound {
     by_status: [StatusHandles; 4],
     active: Option<BoundUpDownCounter<i64>>,
+    stripes: Stripes,
 }
 
 #[derive(Debug)]
@@ -47,31 +53,87 @@ impl Bound {
                 duration: duration.bind(&with_status),
             }
         });
-        Bound { by_status, active: active.map(|a| a.bind(&attrs)) }
+        Bound { by_status, active: active.map(|a| a.bind(&attrs)), stripes: Stripes::new() }
     }
 
     #[inline]
     pub(crate) fn enter(&self) {
-        if let Some(active) = &self.active {
-            active.add(1);
+        if self.active.is_some() {
+            self.stripes.start();
         }
     }
 
     #[inline]
     pub(crate) fn exit(&self, status: Status, seconds: f64) {
+        match self.stripes.finish(status, seconds) {
+            Ok(None) => {}
+            Ok(Some(mut full)) => self.hand_over(&mut full),
+            Err(()) => self.record(status, seconds),
+        }
+    }
+
+    /// Records one execution straight into the SDK (its stripe was taken; the stripe
+    /// counted its end for the in-flight gauge).
+    #[cold]
+    #[inline(never)]
+    fn record(&self, status: Status, seconds: f64) {
         let handles = &self.by_status[status.index()];
         handles.count.add(1);
         handles.duration.record(seconds);
-        if let Some(active) = &self.active {
-            active.add(-1);
+    }
+
+    /// Hands a stripe's buffered executions to the SDK's counters and histograms.
+    #[inline(never)]
+    fn hand_over(&self, pending: &mut Pending) {
+        let mut counts = [0_u64; Status::ALL.len()];
+        for (status, seconds) in pending.take() {
+            counts[status] += 1;
+            self.by_status[status].duration.record(seconds);
         }
+        for (handles, count) in self.by_status.iter().zip(counts) {
+            if count > 0 {
+                handles.count.add(count);
+            }
+        }
+    }
+
+    /// Hands every stripe's executions to the SDK, and the in-flight change to its gauge.
+    fn flush(&self) {
+        let in_flight = self.stripes.drain(|pending| self.hand_over(pending));
+        if let Some(active) = self.active.as_ref().filter(|_| in_flight != 0) {
+            active.add(in_flight);
+        }
+    }
+}
+
+impl Drop for Bound {
+    /// A set rebound under another name (`Observed::rename`) loses nothing it counted.
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Every bound set alive, for [`flush_all`].
+static LIVE: Mutex<Vec<Weak<Bound>>> = Mutex::new(Vec::new());
+
+/// Hands every stripe of every bound set to the SDK. Runs first in every collection (a
+/// callback of the pipeline's meter: the SDK runs callbacks before it reads aggregations),
+/// so a scrape or an OTLP export sees every execution that finished before it began.
+///
+/// The list stays locked throughout, so two collections (the Prometheus bridge and an OTLP
+/// reader) drain one after the other, and each sees a consistent in-flight count.
+pub(crate) fn flush_all() {
+    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    live.retain(|bound| bound.strong_count() > 0);
+    for bound in live.iter().filter_map(Weak::upgrade) {
+        bound.flush();
     }
 }
 
 /// Bound handles created on first use, once an enabled pipeline is installed.
 #[derive(Debug, Default)]
 pub(crate) struct LazyBound {
-    bound: OnceLock<Bound>,
+    bound: OnceLock<Arc<Bound>>,
 }
 
 impl LazyBound {
@@ -97,6 +159,11 @@ impl LazyBound {
         if !pipeline.is_enabled() {
             return None;
         }
-        Some(self.bound.get_or_init(|| bind(pipeline)))
+        let bound = self.bound.get_or_init(|| {
+            let bound = Arc::new(bind(pipeline));
+            LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&bound));
+            bound
+        });
+        Some(bound)
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod outcome;
 pub(crate) mod recording;
 pub(crate) mod rejected;
 mod status;
+mod stripes;
 
 use std::sync::OnceLock;
 
