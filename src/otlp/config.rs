@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::headers::{is_header_name, parse_headers, redact_headers};
+use super::headers::{is_header_name, is_header_value, parse_headers, redact_headers};
 use crate::telemetry::{ConfigError, Origin};
 
 /// Default export timeout (the OTLP exporter specification's 10 s).
@@ -318,6 +318,10 @@ fn resolve_signal(
         for (name, value) in &config.headers {
             if !is_header_name(name) {
                 return Err(builder_error("otlp.headers", name, "not a valid header name"));
+            }
+            if !is_header_value(value) {
+                // The name is shown, never the value (often a credential).
+                return Err(builder_error("otlp.headers", name, "not a valid header value"));
             }
             headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
             headers.push((name.clone(), value.clone()));

@@ -117,6 +117,13 @@ fn bad_builder_values_are_errors_too() {
     assert_eq!(error(Some(&zero), &[]).field, "otlp.timeout");
     let header = OtlpConfig::new().header("bad header", "x");
     assert_eq!(error(Some(&header), &[]).field, "otlp.headers");
+    // A bad value fails whichever the protocol (HTTP/protobuf here, the default), and the
+    // error names the header without showing the value.
+    let value = OtlpConfig::new().header("api-key", "s3cret\nx");
+    let value = error(Some(&value), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")]);
+    assert_eq!(value.field, "otlp.headers");
+    assert!(value.reason.contains("not a valid header value"), "{value}");
+    assert!(value.to_string().contains("api-key") && !value.to_string().contains("s3cret"));
     let queue = OtlpConfig::new().max_queue_size(0);
     assert_eq!(error(Some(&queue), &[]).field, "otlp.max_queue_size");
     let endpoint = OtlpConfig::new().endpoint("ftp://c");

@@ -15,6 +15,9 @@ pub(super) fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String>
         }
         let value = percent_decode(value.trim())
             .ok_or_else(|| format!("entry {} ({name}): bad percent-encoding", index + 1))?;
+        if !is_header_value(&value) {
+            return Err(format!("entry {} ({name}): not a valid header value", index + 1));
+        }
         headers.push((name.to_owned(), value));
     }
     Ok(headers)
@@ -22,6 +25,13 @@ pub(super) fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String>
 
 pub(super) fn is_header_name(name: &str) -> bool {
     !name.is_empty() && hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+}
+
+/// Whether `value` can be sent as a header value, by HTTP and as gRPC metadata alike (no
+/// control characters but tab). Checked when the configuration is read, so a bad value fails
+/// `install()` for either protocol instead of every export.
+pub(super) fn is_header_value(value: &str) -> bool {
+    hyper::header::HeaderValue::from_str(value).is_ok()
 }
 
 fn percent_decode(value: &str) -> Option<String> {
@@ -60,6 +70,10 @@ mod tests {
             [("api-key".into(), "s=cret".into()), ("x-tenant".into(), "blue team".into())]
         );
         assert_eq!(parse_headers("a=%zz").unwrap_err(), "entry 1 (a): bad percent-encoding");
+        assert_eq!(
+            parse_headers("a=1,b=line%0Abreak").unwrap_err(),
+            "entry 2 (b): not a valid header value"
+        );
         assert_eq!(
             parse_headers("bad name=1").unwrap_err(),
             "entry 1: \"bad name\" is not a valid header name"
