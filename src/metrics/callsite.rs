@@ -3,7 +3,8 @@
 //!
 //! The attribute set of a call site is known at compile time, so each status gets its own
 //! pre-bound counter and histogram (`experimental_metrics_bound_instruments`): a call does no
-//! attribute lookup, hashing, allocation or locking. Binding happens once, when the pipeline
+//! attribute lookup, hashing or allocation, and never waits for a lock (it writes to its
+//! thread's own stripe, see `stripes.rs`). Binding happens once, when the pipeline
 //! is installed (so every series exists at 0 before the first call) or, for a call site that
 //! runs before that, on its first call after it.
 
