@@ -31,6 +31,7 @@ pub mod app;
 mod error;
 mod execution;
 pub mod exporter;
+mod in_span;
 pub mod llm;
 #[cfg(feature = "mcp")]
 pub mod mcp;

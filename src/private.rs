@@ -4,6 +4,7 @@ pub use linkme;
 pub use tracing;
 
 pub use crate::execution::Execution;
+pub use crate::in_span::InSpan;
 pub use crate::metrics::Status;
 pub use crate::metrics::callsite::{CALLSITES, Callsite, CallsiteMeta, DeclaredObjective};
 pub use crate::metrics::outcome::{

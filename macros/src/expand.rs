@@ -184,13 +184,10 @@ impl Parts {
         let future = quote!(async #capture { #fake_return #(#stmts)* });
         let run = if *span {
             quote! {
-                let __flowmeter_future = #future;
-                let __flowmeter_ret = if __flowmeter_execution.span().is_disabled() {
-                    __flowmeter_future.await
-                } else {
-                    let __flowmeter_span = ::core::clone::Clone::clone(__flowmeter_execution.span());
-                    ::flowmeter::__private::tracing::Instrument::instrument(__flowmeter_future, __flowmeter_span).await
-                };
+                let __flowmeter_ret = ::flowmeter::__private::InSpan::new(
+                    __flowmeter_execution.span(),
+                    #future,
+                ).await;
             }
         } else {
             quote!(let __flowmeter_ret = #future.await;)

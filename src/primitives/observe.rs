@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use std::future::Future;
 
 use opentelemetry::KeyValue;
-use tracing::Instrument as _;
 use tracing::field::{Empty, display};
 
 use super::Error;
 use crate::execution::Execution;
+use crate::in_span::InSpan;
 use crate::metrics::bound::{Bound, LazyBound};
 use crate::metrics::keys;
 use crate::metrics::outcome::Classified;
@@ -102,11 +102,7 @@ pub(crate) async fn execute<T>(
 ) -> Result<T, Error> {
     let span = if recording.is_some() { span() } else { tracing::Span::none() };
     let execution = Execution::new(recording, span);
-    let result = if execution.span().is_disabled() {
-        future.await
-    } else {
-        future.instrument(execution.span().clone()).await
-    };
+    let result = InSpan::new(execution.span(), future).await;
     if let Err(error) = &result {
         execution.span().record("error", display(error));
     }

@@ -1,0 +1,142 @@
+//! [`InSpan`]: a future run inside a span it borrows.
+//!
+//! `tracing::Instrument` takes the span by value, so an execution that keeps its span (to
+//! record the outcome on it afterwards) has to clone it for the future: a clone and a second
+//! close, each a call into the subscriber and a span lookup. `InSpan` borrows the execution's
+//! span instead. It also drops the inner future inside the span, as `Instrument` does, but
+//! only when the future is dropped before it finished: a finished future is dropped in its
+//! last poll, still inside the span, so finishing does not enter the span a second time.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pin_project_lite::pin_project! {
+    /// Polls `inner` inside `span`; see the module documentation.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct InSpan<'a, F> {
+        span: &'a tracing::Span,
+        // `None` once finished (or dropped).
+        #[pin]
+        inner: Option<F>,
+    }
+
+    impl<'a, F> PinnedDrop for InSpan<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.inner.as_mut().as_pin_mut().is_some() {
+                // Dropped before it finished (cancelled): drop it inside the span, so what its
+                // destructors log or record belongs to the execution.
+                let _entered = this.span.enter();
+                this.inner.set(None);
+            }
+        }
+    }
+}
+
+impl<'a, F> InSpan<'a, F> {
+    /// `future`, to be polled inside `span`.
+    #[inline]
+    pub fn new(span: &'a tracing::Span, future: F) -> Self {
+        InSpan { span, inner: Some(future) }
+    }
+}
+
+impl<F: Future> Future for InSpan<'_, F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        let _entered = this.span.enter();
+        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+            panic!("InSpan polled after it finished");
+        };
+        let output = std::task::ready!(inner.poll(cx));
+        this.inner.set(None);
+        Poll::Ready(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::Subscriber;
+    use tracing::span::{Attributes, Id};
+    use tracing_subscriber::Registry;
+    use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt as _};
+    use tracing_subscriber::registry::LookupSpan;
+
+    use super::*;
+
+    /// Records "enter" and "exit" of every span, and "drop" when the test future is dropped.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<&'static str>>>);
+
+    impl Log {
+        fn push(&self, entry: &'static str) {
+            self.0.lock().unwrap().push(entry);
+        }
+        fn take(&self) -> Vec<&'static str> {
+            std::mem::take(&mut self.0.lock().unwrap())
+        }
+    }
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Log {
+        fn on_new_span(&self, _: &Attributes<'_>, _: &Id, _: LayerContext<'_, S>) {}
+        fn on_enter(&self, _: &Id, _: LayerContext<'_, S>) {
+            self.push("enter");
+        }
+        fn on_exit(&self, _: &Id, _: LayerContext<'_, S>) {
+            self.push("exit");
+        }
+    }
+
+    /// Logs whether its span is current when dropped.
+    struct Probe(Log);
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            let inside = !tracing::Span::current().is_disabled();
+            self.0.push(if inside { "drop inside" } else { "drop outside" });
+        }
+    }
+
+    fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+        future.poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn polls_inside_the_span_and_finishing_enters_it_once() {
+        let log = Log::default();
+        let _default = tracing::subscriber::set_default(Registry::default().with(log.clone()));
+        let span = tracing::info_span!("execution");
+        let probe = Probe(log.clone());
+        let mut future = Box::pin(InSpan::new(&span, async move {
+            let _probe = probe;
+            assert!(!tracing::Span::current().is_disabled(), "the body runs in the span");
+            7
+        }));
+        assert_eq!(poll_once(future.as_mut()), Poll::Ready(7));
+        // Dropping the finished future does not enter the span again.
+        drop(future);
+        assert_eq!(log.take(), ["enter", "drop inside", "exit"]);
+    }
+
+    #[test]
+    fn a_future_dropped_before_it_finished_is_dropped_inside_the_span() {
+        let log = Log::default();
+        let _default = tracing::subscriber::set_default(Registry::default().with(log.clone()));
+        let span = tracing::info_span!("execution");
+        let probe = Probe(log.clone());
+        let mut future = Box::pin(InSpan::new(&span, async move {
+            let _probe = probe;
+            std::future::pending::<()>().await;
+        }));
+        assert_eq!(poll_once(future.as_mut()), Poll::Pending);
+        drop(future);
+        assert_eq!(log.take(), ["enter", "exit", "enter", "drop inside", "exit"]);
+    }
+}
