@@ -104,16 +104,22 @@ mod tests {
         }
     }
 
+    /// A subscriber that logs to the returned `Log` (this thread's default while the guard
+    /// lives), a span of it, and a probe logging to the same `Log`.
+    fn logged_span() -> (Log, tracing::subscriber::DefaultGuard, tracing::Span, Probe) {
+        let log = Log::default();
+        let default = tracing::subscriber::set_default(Registry::default().with(log.clone()));
+        let span = tracing::info_span!("execution");
+        (log.clone(), default, span, Probe(log))
+    }
+
     fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
         future.poll(&mut Context::from_waker(std::task::Waker::noop()))
     }
 
     #[test]
     fn polls_inside_the_span_and_finishing_enters_it_once() {
-        let log = Log::default();
-        let _default = tracing::subscriber::set_default(Registry::default().with(log.clone()));
-        let span = tracing::info_span!("execution");
-        let probe = Probe(log.clone());
+        let (log, _default, span, probe) = logged_span();
         let mut future = Box::pin(InSpan::new(&span, async move {
             let _probe = probe;
             assert!(!tracing::Span::current().is_disabled(), "the body runs in the span");
@@ -127,10 +133,7 @@ mod tests {
 
     #[test]
     fn a_future_dropped_before_it_finished_is_dropped_inside_the_span() {
-        let log = Log::default();
-        let _default = tracing::subscriber::set_default(Registry::default().with(log.clone()));
-        let span = tracing::info_span!("execution");
-        let probe = Probe(log.clone());
+        let (log, _default, span, probe) = logged_span();
         let mut future = Box::pin(InSpan::new(&span, async move {
             let _probe = probe;
             std::future::pending::<()>().await;
