@@ -130,6 +130,22 @@ pub(crate) fn flush_all() {
     }
 }
 
+/// Lists `bound` in [`LIVE`]. The sets of dropped primitives are pruned here too (when the
+/// list would grow), not only at collections: a program that renames or drops primitives and
+/// never collects still keeps the list as long as its live sets.
+fn register(bound: &Arc<Bound>) {
+    push_pruned(&mut LIVE.lock().unwrap_or_else(|e| e.into_inner()), bound);
+}
+
+/// Pushes `item` on `list`, first dropping the dead entries if the list is full (so pruning
+/// costs O(1) per push, amortized).
+fn push_pruned<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
+    if list.len() == list.capacity() {
+        list.retain(|entry| entry.strong_count() > 0);
+    }
+    list.push(Arc::downgrade(item));
+}
+
 /// Bound handles created on first use, once an enabled pipeline is installed.
 #[derive(Debug, Default)]
 pub(crate) struct LazyBound {
@@ -161,9 +177,32 @@ impl LazyBound {
         }
         let bound = self.bound.get_or_init(|| {
             let bound = Arc::new(bind(pipeline));
-            LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&bound));
+            register(&bound);
             bound
         });
         Some(bound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_entries_are_pruned_before_the_list_grows() {
+        let mut list = Vec::with_capacity(4);
+        let kept: Vec<Arc<u32>> = (0..2).map(Arc::new).collect();
+        for item in &kept {
+            push_pruned(&mut list, item);
+        }
+        for i in 0..2 {
+            push_pruned(&mut list, &Arc::new(10 + i)); // dropped at once
+        }
+        assert_eq!((list.len(), list.capacity()), (4, 4));
+        let third = Arc::new(2);
+        push_pruned(&mut list, &third);
+        assert_eq!(list.len(), 3, "the two dead entries went before the push");
+        assert_eq!(list.capacity(), 4, "and the list did not grow");
+        assert!(list.iter().all(|entry| entry.strong_count() == 1));
     }
 }
