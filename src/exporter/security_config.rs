@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::auth::{REDACTED, ScrapeAuth};
 use super::tls::TlsFiles;
-use crate::telemetry::config::{ConfigError, Layer, Origin, RawConfig};
+use crate::telemetry::config::{ConfigError, Layer, Origin, RawConfig, error};
 
 /// The cargo feature serving HTTPS needs.
 const TLS_FEATURE: &str = "tls";
@@ -216,15 +216,6 @@ fn tls_files(layers: &[Layer], tls_built: bool) -> Result<Option<TlsFiles>, Conf
         }
     }
     Ok(Some(TlsFiles { cert_file: PathBuf::from(cert), key_file: PathBuf::from(key) }))
-}
-
-fn error(
-    field: &'static str,
-    value: &str,
-    origin: &Origin,
-    reason: impl Into<String>,
-) -> ConfigError {
-    ConfigError { field, value: value.to_owned(), origin: origin.clone(), reason: reason.into() }
 }
 
 #[cfg(test)]

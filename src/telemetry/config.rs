@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::exporter::security_config::{self, RawSecurity};
 use crate::exporter::{ScrapeAuth, TlsFiles};
 
-use values::{error, line_and_column, parse_bool, parse_listen, parse_namespace, parse_path};
+pub(crate) use values::error;
+use values::{line_and_column, parse_bool, parse_listen, parse_namespace, parse_path};
 
 /// Default listen address: loopback only, the port OpenTelemetry reserves for Prometheus.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use super::{ConfigError, Origin};
 use crate::metrics::names;
 
-pub(super) fn error(
+/// A [`ConfigError`] for `field` = `value` from `origin`: the one constructor every
+/// configuration check uses (here and in `exporter::security_config`).
+pub(crate) fn error(
     field: &'static str,
     value: &str,
     origin: &Origin,
