@@ -80,19 +80,14 @@ pub(crate) fn record_status(
     status: Status,
     error_type: Option<&'static str>,
 ) {
-    match status {
-        Status::Success => {}
-        Status::Error => {
-            span.record("status", status.as_str());
-            span.record("otel.status_code", "ERROR");
-            if let Some(error_type) = error_type {
-                span.record("error.type", error_type);
-            }
-        }
-        Status::Panic | Status::Cancelled => {
-            span.record("status", status.as_str());
-            span.record("otel.status_code", "ERROR");
-            span.record("error.type", status.as_str());
-        }
+    let error_type = match status {
+        Status::Success => return,
+        Status::Error => error_type,
+        Status::Panic | Status::Cancelled => Some(status.as_str()),
+    };
+    span.record("status", status.as_str());
+    span.record("otel.status_code", "ERROR");
+    if let Some(error_type) = error_type {
+        span.record("error.type", error_type);
     }
 }

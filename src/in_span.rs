@@ -25,7 +25,7 @@ pin_project_lite::pin_project! {
     impl<'a, F> PinnedDrop for InSpan<'a, F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            if this.inner.as_mut().as_pin_mut().is_some() {
+            if this.inner.is_some() {
                 // Dropped before it finished (cancelled): drop it inside the span, so what its
                 // destructors log or record belongs to the execution.
                 let _entered = this.span.enter();
