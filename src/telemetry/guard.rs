@@ -7,7 +7,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::builder::TelemetryBuilder;
 use super::config::Config;
-use super::layer::TracingLayer;
+use super::layer::{Readers, TracingLayer};
 use super::pipeline::Pipeline;
 use crate::exporter::{MetricMetadata, MetricsServer, Summary};
 
@@ -87,11 +87,13 @@ impl Telemetry {
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
-        super::layer::tracing_layer(self.pipeline.tracer_provider())
+        super::layer::tracing_layer(self.pipeline.tracer_provider(), Readers::Shared)
     }
 
     pub(crate) fn install_global_subscriber(&self) {
-        let subscriber = tracing_subscriber::registry().with(self.tracing_layer());
+        let layer =
+            super::layer::tracing_layer(self.pipeline.tracer_provider(), Readers::LayerAlone);
+        let subscriber = tracing_subscriber::registry().with(layer);
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             // Not fatal: metrics work; spans need the layer in the existing subscriber.
             tracing::warn!(

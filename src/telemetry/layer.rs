@@ -6,14 +6,36 @@
 //! would be exported by the next export, which makes more of them, for as long as the program
 //! runs, and they would bury the program's own spans. They are internals of the transport,
 //! not of the instrumented program.
+//!
+//! # Why a wrapper and not a per-layer filter
+//!
+//! `tracing-subscriber`'s per-layer filter (`Layer::with_filter`) would leave them out too,
+//! but it asks the registry, at every enter, exit, record and close of *every* span, whether
+//! the span was enabled for the layer: one more span lookup per callback, about 50 ns of a
+//! 1.1 µs sampled span (BENCHMARKS.md, "The span path"). [`TracingLayer`] decides once, when a span
+//! or event is made, from its target: a left-out span never gets OpenTelemetry data, and every
+//! later callback of tracing-opentelemetry finds none and does nothing.
+//!
+//! The one difference from a per-layer filter: an event made while a left-out span is the
+//! current span is not attached to an enclosing span (it has none to attach to in
+//! tracing-opentelemetry's view). Program code rarely runs inside a transport crate's span.
+//!
+//! When flowmeter installs the subscriber itself, nothing else reads it, so the layer also
+//! turns the export-path call sites off outright (`Interest::never`): they cost nothing at
+//! all. (Done by the layer rather than by a global filter layer in front, because every layer
+//! of a subscriber is one more stop for every span callback: 30 to 40 ns a span here.)
+
+use std::any::TypeId;
+use std::fmt;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use tracing::Metadata;
+use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
+use tracing::{Dispatch, Event, Metadata, Subscriber};
 use tracing_opentelemetry::OpenTelemetryLayer;
-use tracing_subscriber::Layer as _;
-use tracing_subscriber::filter::Filtered;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -34,11 +56,111 @@ pub const EXPORT_PATH_CRATES: &[&str] = &[
     "tower",
 ];
 
-/// The layer [`Telemetry::tracing_layer`](super::Telemetry::tracing_layer) returns.
-pub type TracingLayer<S> = Filtered<OpenTelemetryLayer<S, SdkTracer>, ExportPathFilter, S>;
+/// The layer [`Telemetry::tracing_layer`](super::Telemetry::tracing_layer) returns:
+/// tracing-opentelemetry's layer for the pipeline's tracer, without the spans and events of
+/// [`EXPORT_PATH_CRATES`].
+///
+/// Everything else is tracing-opentelemetry's: span attributes, events, status,
+/// `OpenTelemetrySpanExt` (`Span::current().context()` and friends reach it through this
+/// layer).
+pub struct TracingLayer<S> {
+    inner: OpenTelemetryLayer<S, SdkTracer>,
+    /// Whether the layer is alone in its subscriber, so it may disable the export-path call
+    /// sites for the whole subscriber (flowmeter's own subscriber).
+    sole_reader: bool,
+}
 
-/// Leaves out the spans and events of [`EXPORT_PATH_CRATES`]. Decided once per call site
-/// (its interest is cached by `tracing`), so it costs an instrumented call nothing.
+impl<S> fmt::Debug for TracingLayer<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingLayer").field("left_out", &EXPORT_PATH_CRATES).finish()
+    }
+}
+
+impl<S> Layer<S> for TracingLayer<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        self.inner.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.inner.on_layer(subscriber);
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if self.sole_reader && is_export_path_target(metadata.target()) {
+            return Interest::never();
+        }
+        self.inner.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        if self.sole_reader && is_export_path_target(metadata.target()) {
+            return false;
+        }
+        self.inner.enabled(metadata, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.inner.max_level_hint()
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !is_export_path_target(attrs.metadata().target()) {
+            self.inner.on_new_span(attrs, id, ctx);
+        }
+    }
+
+    fn on_record(&self, span: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        self.inner.on_record(span, values, ctx);
+    }
+
+    fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
+        self.inner.on_follows_from(span, follows, ctx);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !is_export_path_target(event.metadata().target()) {
+            self.inner.on_event(event, ctx);
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        self.inner.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        self.inner.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        self.inner.on_close(id, ctx);
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
+        self.inner.on_id_change(old, new, ctx);
+    }
+
+    // SAFETY: returns a pointer to `self` only for `Self`'s own type id, and otherwise what
+    // the inner layer returns for the id, which upholds the same contract.
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else {
+            // SAFETY: forwarded unchanged; the inner layer answers for its own types.
+            unsafe { self.inner.downcast_raw(id) }
+        }
+    }
+}
+
+/// A per-layer [`Filter`] that leaves out the spans and events of [`EXPORT_PATH_CRATES`],
+/// decided once per call site (its interest is cached by `tracing`), for a program that wants
+/// the same crates kept out of another layer of its own. ([`TracingLayer`] does not need it.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExportPathFilter;
 
@@ -56,13 +178,26 @@ impl<S> Filter<S> for ExportPathFilter {
     }
 }
 
+/// Who else reads the subscriber a [`TracingLayer`] goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Readers {
+    /// Only this layer (flowmeter's own subscriber): export-path call sites are disabled.
+    LayerAlone,
+    /// Other layers too (a program's subscriber): export-path call sites stay enabled for
+    /// them, and only this layer leaves them out.
+    Shared,
+}
+
 /// The OpenTelemetry layer for `provider`, without the spans of [`EXPORT_PATH_CRATES`].
-pub(crate) fn tracing_layer<S>(provider: &SdkTracerProvider) -> TracingLayer<S>
+pub(crate) fn tracing_layer<S>(provider: &SdkTracerProvider, readers: Readers) -> TracingLayer<S>
 where
-    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    S: Subscriber + for<'span> LookupSpan<'span>,
 {
     let tracer = provider.tracer(SCOPE_NAME);
-    tracing_opentelemetry::layer().with_tracer(tracer).with_filter(ExportPathFilter)
+    TracingLayer {
+        inner: tracing_opentelemetry::layer().with_tracer(tracer),
+        sole_reader: readers == Readers::LayerAlone,
+    }
 }
 
 /// Whether a target (`h2::proto::connection`) belongs to one of [`EXPORT_PATH_CRATES`]: the
@@ -73,16 +208,5 @@ fn is_export_path_target(target: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transport_crates_are_matched_by_crate_not_by_prefix() {
-        assert!(is_export_path_target("h2::proto::connection"));
-        assert!(is_export_path_target("h2"));
-        assert!(is_export_path_target("tonic::transport::channel"));
-        assert!(!is_export_path_target("h2o_service::handler"), "a crate that starts like one");
-        assert!(!is_export_path_target("towering::app"));
-        assert!(!is_export_path_target("checkout"));
-    }
-}
+#[path = "layer_tests.rs"]
+mod tests;
