@@ -15,6 +15,9 @@ fn transport_crates_are_matched_by_crate_not_by_prefix() {
     assert!(!is_export_path_target("h2o_service::handler"), "a crate that starts like one");
     assert!(!is_export_path_target("towering::app"));
     assert!(!is_export_path_target("checkout"));
+    assert!(!is_export_path_target(""));
+    assert!(!is_export_path_target(":h2"));
+    assert!(is_export_path_target("hyper_util:"), "the crate ends at the first colon");
 }
 
 /// Names of the spans another layer of the same subscriber was told about.
