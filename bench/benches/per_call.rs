@@ -15,6 +15,7 @@
 //! | `metrics_crate` | `counter!` + `histogram!` with 3 labels (metrics 0.24 + metrics-exporter-prometheus) |
 //! | `tracing_instrument_not_sampled` | `#[tracing::instrument]` with flowmeter's layer, sampler drops |
 //! | `tracing_instrument_sampled` | `#[tracing::instrument]`, same layer, sampled |
+//! | `tracing_instrument_same_fields_sampled` | the same with flowmeter's two static span attributes (`primitive.name`, `primitive.type`) added through `fields(...)`: the same span as `flowmeter_span_sampled`, without the metrics (sync, one thread) |
 //!
 //! Groups: `clock` (the two monotonic clocks considered for the hot path), `sync_1_thread`, `async_1_thread` (a current-thread tokio runtime), and
 //! `sync_2_threads` (the time per call on one thread while a second thread calls the same
@@ -102,6 +103,15 @@ fn metrics_crate(x: u64) -> u64 {
 #[tracing::instrument]
 #[inline(never)]
 fn tracing_instrument(x: u64) -> u64 {
+    work(x)
+}
+
+/// `#[tracing::instrument]` with the span content of `#[instrumented]`: the difference to
+/// `flowmeter_span_sampled` is what flowmeter's metrics add to a sampled span, and the
+/// difference to `tracing_instrument_sampled` is what the two attributes cost.
+#[tracing::instrument(fields(primitive.name = "tracing_instrument_same_fields", primitive.type = "function"))]
+#[inline(never)]
+fn tracing_instrument_same_fields(x: u64) -> u64 {
     work(x)
 }
 
@@ -258,6 +268,9 @@ fn sync_one_thread(c: &mut Criterion, peers: &Peers) {
         b.iter(|| tracing_instrument(black_box(7)))
     });
     sampled(&mut g, "tracing_instrument_sampled", || tracing_instrument(black_box(7)));
+    sampled(&mut g, "tracing_instrument_same_fields_sampled", || {
+        tracing_instrument_same_fields(black_box(7))
+    });
     g.finish();
 }
 
