@@ -22,7 +22,7 @@ use super::status::Status;
 /// Executions a stripe holds before it hands them to the SDK. Chosen so a stripe (lock,
 /// in-flight counts, length, statuses and durations) fills one 128-byte slot: the size of the
 /// pair of cache lines x86 prefetches together.
-pub(crate) const CAPACITY: usize = 10;
+pub(crate) const CAPACITY: usize = 19;
 
 /// One thread's slot of a call site.
 ///
@@ -49,7 +49,9 @@ pub(crate) struct Pending {
     ended: i64,
     len: u8,
     statuses: [u8; CAPACITY],
-    seconds: [f64; CAPACITY],
+    /// Durations as `f32`: relative error 2^-24 (under 0.1 µs for any call shorter than a
+    /// second), and twice as many fit, so a stripe goes to the SDK half as often.
+    seconds: [f32; CAPACITY],
 }
 
 impl Pending {
@@ -58,7 +60,7 @@ impl Pending {
     fn push(&mut self, status: Status, seconds: f64) -> bool {
         let i = usize::from(self.len);
         self.statuses[i] = status.index() as u8;
-        self.seconds[i] = seconds;
+        self.seconds[i] = seconds as f32;
         self.len += 1;
         self.ended += 1;
         usize::from(self.len) == CAPACITY
@@ -70,7 +72,7 @@ impl Pending {
         self.statuses[..len]
             .iter()
             .zip(&self.seconds[..len])
-            .map(|(status, seconds)| (usize::from(*status), *seconds))
+            .map(|(status, seconds)| (usize::from(*status), f64::from(*seconds)))
     }
 }
 
