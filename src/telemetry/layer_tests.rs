@@ -30,6 +30,24 @@ impl<S: Subscriber> Layer<S> for SeenSpans {
     }
 }
 
+/// What a test subscriber's spans reach: the exporter, and what the other layer saw. Holds the
+/// provider, whose shutdown (when its last handle goes) would empty the exporter.
+struct Reached {
+    exporter: InMemorySpanExporter,
+    seen: SeenSpans,
+    _provider: SdkTracerProvider,
+}
+
+/// A subscriber with flowmeter's layer (told who else reads it) and a [`SeenSpans`] layer.
+fn subscriber(readers: Readers) -> (impl Subscriber + Send + Sync, Reached) {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let seen = SeenSpans::default();
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_layer(&provider, readers)).with(seen.clone());
+    (subscriber, Reached { exporter, seen, _provider: provider })
+}
+
 fn exported(exporter: &InMemorySpanExporter) -> Vec<SpanData> {
     exporter.get_finished_spans().expect("finished spans")
 }
@@ -44,12 +62,7 @@ fn named<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
 /// through the wrapper.
 #[test]
 fn composed_subscriber_leaves_out_export_path_spans_and_events_only() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    let seen = SeenSpans::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_layer(&provider, Readers::Shared))
-        .with(seen.clone());
+    let (subscriber, reached) = subscriber(Readers::Shared);
 
     let context = tracing::subscriber::with_default(subscriber, || {
         let handler = tracing::info_span!("handler");
@@ -62,11 +75,11 @@ fn composed_subscriber_leaves_out_export_path_spans_and_events_only() {
         handler.context()
     });
 
-    let spans = exported(&exporter);
+    let spans = exported(&reached.exporter);
     let mut names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
     names.sort_unstable();
     assert_eq!(names, ["handler", "inner_work"], "the transport span is not exported");
-    assert_eq!(*seen.0.lock().unwrap(), ["handler", "h2_stream", "inner_work"]);
+    assert_eq!(*reached.seen.0.lock().unwrap(), ["handler", "h2_stream", "inner_work"]);
 
     let handler = named(&spans, "handler");
     let inner = named(&spans, "inner_work");
@@ -86,12 +99,7 @@ fn composed_subscriber_leaves_out_export_path_spans_and_events_only() {
 /// own work, which the disabled call site skips too.)
 #[test]
 fn layer_alone_disables_export_path_call_sites() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    let seen = SeenSpans::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_layer(&provider, Readers::LayerAlone))
-        .with(seen.clone());
+    let (subscriber, reached) = subscriber(Readers::LayerAlone);
 
     tracing::subscriber::with_default(subscriber, || {
         tracing::info_span!("program").in_scope(|| {
@@ -100,8 +108,8 @@ fn layer_alone_disables_export_path_call_sites() {
         });
     });
 
-    assert_eq!(*seen.0.lock().unwrap(), ["program"]);
-    let spans = exported(&exporter);
+    assert_eq!(*reached.seen.0.lock().unwrap(), ["program"]);
+    let spans = exported(&reached.exporter);
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].name, "program");
 }
