@@ -101,42 +101,7 @@ pub const GEN_AI_TOKEN_BUCKETS: &[f64] = &[
 pub const GEN_AI_DURATION_BUCKETS: &[f64] =
     &[0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
-/// Attribute keys, shared by the catalog and the code that records them.
-pub mod keys {
-    /// The instrumented function's or primitive's name.
-    pub const PRIMITIVE_NAME: &str = "primitive_name";
-    /// The kind of primitive (`function`, `sequential`, `cached`, ...).
-    pub const PRIMITIVE_TYPE: &str = "primitive_type";
-    /// `success`, `error`, `panic` or `cancelled`.
-    pub const STATUS: &str = "status";
-    /// The workflow's user-given name.
-    pub const WORKFLOW_NAME: &str = "workflow_name";
-    /// The cache's name.
-    pub const CACHE_NAME: &str = "cache_name";
-    /// Why a cache entry left: `size`, `expired`, `explicit`, `replaced`.
-    pub const CAUSE: &str = "cause";
-    /// The model an LLM call priced against.
-    pub const MODEL: &str = "model";
-    /// The LLM provider.
-    pub const PROVIDER: &str = "provider";
-    /// The user-given name of an LLM spend budget.
-    pub const BUDGET_NAME: &str = "budget_name";
-    /// GenAI semantic convention: operation name (`chat`, `embeddings`, ...).
-    pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
-    /// GenAI semantic convention: provider name.
-    pub const GEN_AI_PROVIDER_NAME: &str = "gen_ai.provider.name";
-    /// GenAI semantic convention: requested model.
-    pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
-    /// GenAI semantic convention: `input` or `output`.
-    pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
-    /// Semantic convention: the class of error, only on failed operations.
-    pub const ERROR_TYPE: &str = "error.type";
-    /// The declared name of a metric a measurement was meant for.
-    pub const METRIC_NAME: &str = "metric_name";
-    /// Why a measurement was refused: `not_finite`, `negative`, `out_of_range`,
-    /// `label_value`, `label_count`.
-    pub const REASON: &str = "reason";
-}
+pub mod keys;
 
 use InstrumentKind::*;
 use Naming::*;
@@ -401,54 +366,4 @@ pub fn list(namespace: &str) -> Vec<MetricInfo> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prometheus_names_match_the_design_table() {
-        let names: Vec<String> = list("ns").into_iter().map(|m| m.prometheus_name).collect();
-        assert_eq!(
-            names,
-            [
-                "ns_primitive_executions_total",
-                "ns_execution_duration_seconds",
-                "ns_primitive_active",
-                "ns_workflow_executions_total",
-                "ns_workflow_duration_seconds",
-                "ns_cache_hits_total",
-                "ns_cache_misses_total",
-                "ns_cache_evictions_total",
-                "ns_cache_entries",
-                "ns_llm_cost_total",
-                "ns_llm_cost_saved_total",
-                "ns_llm_unpriced_calls_total",
-                "ns_llm_budget_remaining",
-                "ns_retry_attempts",
-                "gen_ai_client_token_usage",
-                "gen_ai_client_operation_duration_seconds",
-                "ns_measurements_rejected_total",
-            ]
-        );
-    }
-
-    #[test]
-    fn every_histogram_has_valid_boundaries_and_others_have_none() {
-        for def in CATALOG {
-            match (def.kind, def.buckets) {
-                (Histogram, Some(b)) => names::validate_buckets(b).unwrap(),
-                (Histogram, None) => panic!("{} has no buckets", def.name),
-                (_, Some(_)) => panic!("{} is not a histogram but has buckets", def.name),
-                (_, None) => {}
-            }
-        }
-    }
-
-    #[test]
-    fn no_label_is_reserved() {
-        for def in CATALOG {
-            for label in def.prometheus_labels() {
-                names::validate_label(&label).unwrap();
-            }
-        }
-    }
-}
+mod tests;

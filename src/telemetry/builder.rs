@@ -1,22 +1,19 @@
-//! [`TelemetryBuilder`]: every option with its default, then `install()`.
+//! [`TelemetryBuilder`]: every option with its default. `install()` is in `install.rs`.
 
 use std::path::PathBuf;
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{
     SdkTracerProvider, ShouldSample, SpanExporter, SpanProcessor, TracerProviderBuilder,
 };
 
 use super::cardinality;
-use super::config::{self, Layer, Origin, RawConfig};
-use super::guard::Telemetry;
-use super::pipeline::Pipeline;
-use crate::error::Error;
-use crate::exporter::{Endpoints, MetricsServer, ServerOptions};
+use super::config::RawConfig;
 
-/// Configures and installs the telemetry pipeline. Created by [`Telemetry::builder`].
+mod install;
+
+/// Configures and installs the telemetry pipeline. Created by
+/// [`Telemetry::builder`](super::Telemetry::builder).
 ///
 /// Every setting here takes precedence over its `FLOWMETER_*` environment variable, which
 /// takes precedence over the config file (`config_file`, or `FLOWMETER_CONFIG`).
@@ -86,7 +83,8 @@ impl TelemetryBuilder {
     }
 
     /// Listen on `127.0.0.1` at a port the OS picks (for tests); read it back with
-    /// [`Telemetry::local_addr`]. Off by default: port 0 in config is otherwise an error.
+    /// [`Telemetry::local_addr`](super::Telemetry::local_addr). Off by default: port 0 in
+    /// config is otherwise an error.
     pub fn ephemeral_port(mut self) -> Self {
         self.raw.listen = Some("127.0.0.1:0".into());
         self.allow_port_zero = true;
@@ -117,10 +115,10 @@ impl TelemetryBuilder {
     ///
     /// # Errors at install
     /// Asking for them in a build without the `system` cargo feature, or on a target other
-    /// than Linux, makes [`install`](Self::install) fail with [`Error::Config`] naming the
-    /// feature, whichever source asked (the method exists in every build because the env and
-    /// file keys do). With [`enabled(false)`](Self::enabled) nothing is collected and nothing
-    /// fails.
+    /// than Linux, makes [`install`](Self::install) fail with
+    /// [`Error::Config`](crate::Error::Config) naming the feature, whichever source asked (the
+    /// method exists in every build because the env and file keys do). With
+    /// [`enabled(false)`](Self::enabled) nothing is collected and nothing fails.
     pub fn process_metrics(mut self, on: bool) -> Self {
         self.raw.process_metrics = Some(on.to_string());
         self
@@ -138,8 +136,8 @@ impl TelemetryBuilder {
     ///
     /// # Errors at install
     /// Asking for them in a build without the `system` cargo feature makes
-    /// [`install`](Self::install) fail with [`Error::Config`] naming the feature. With
-    /// [`enabled(false)`](Self::enabled) nothing is collected and nothing fails.
+    /// [`install`](Self::install) fail with [`Error::Config`](crate::Error::Config) naming the
+    /// feature. With [`enabled(false)`](Self::enabled) nothing is collected and nothing fails.
     pub fn system_metrics(mut self, on: bool) -> Self {
         self.raw.system_metrics = Some(on.to_string());
         self
@@ -202,10 +200,11 @@ impl TelemetryBuilder {
     /// keys `tls_cert_file` and `tls_key_file`).
     ///
     /// # Errors at install
-    /// [`Error::Tls`] naming the file when one cannot be read, holds no PEM certificate or
-    /// key, or the key does not match the certificate. In a build without the `tls` cargo
-    /// feature, [`Error::Config`] naming the feature, whichever source asked (the method
-    /// exists in every build because the env and file keys do).
+    /// [`Error::Tls`](crate::Error::Tls) naming the file when one cannot be read, holds no PEM
+    /// certificate or key, or the key does not match the certificate. In a build without the
+    /// `tls` cargo feature, [`Error::Config`](crate::Error::Config) naming the feature,
+    /// whichever source asked (the method exists in every build because the env and file keys
+    /// do).
     pub fn tls(mut self, cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
         self.raw.security.tls_cert_file = Some(cert_file.into().display().to_string());
         self.raw.security.tls_key_file = Some(key_file.into().display().to_string());
@@ -298,132 +297,9 @@ impl TelemetryBuilder {
 
     /// Whether `install` sets a global `tracing` subscriber carrying the OpenTelemetry layer.
     /// Default `true`. If the program already has one, set `false` and add
-    /// [`Telemetry::tracing_layer`] to it instead.
+    /// [`Telemetry::tracing_layer`](super::Telemetry::tracing_layer) to it instead.
     pub fn install_subscriber(mut self, install: bool) -> Self {
         self.install_subscriber = install;
         self
     }
-
-    /// Resolves the configuration, installs the pipeline for the process and, unless
-    /// `serve(false)`, starts the endpoint.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for an invalid value (naming the field, value and source; secrets
-    /// show as `<redacted>`), [`Error::Tls`] for an unusable certificate or key file,
-    /// [`Error::Bind`] when the address cannot be listened on, and
-    /// [`Error::AlreadyInstalled`] on a second install in one process.
-    pub fn install(self) -> Result<Telemetry, Error> {
-        let config = self.resolve_config()?;
-        if let Some(reason) = cardinality::invalid(self.cardinality_limit) {
-            return Err(config::ConfigError {
-                field: "cardinality_limit",
-                value: self.cardinality_limit.to_string(),
-                origin: Origin::Builder,
-                reason,
-            }
-            .into());
-        }
-        // Bind before publishing anything, so a busy port leaves the process uninstalled.
-        let server =
-            if config.enabled && config.serve { Some(bind_server(&config)?) } else { None };
-
-        let resource = self.resource();
-        #[cfg(feature = "otlp")]
-        let otlp = if config.enabled {
-            crate::otlp::parts(self.otlp.as_ref(), self.read_env)?
-        } else {
-            None
-        };
-        let tracer = self.tracer;
-        let meter_provider = SdkMeterProvider::builder();
-        #[cfg(feature = "otlp")]
-        let (tracer, meter_provider, otlp) = crate::otlp::attach(otlp, tracer, meter_provider);
-        let registry = prometheus::Registry::new();
-        let bridge = opentelemetry_prometheus::exporter()
-            .with_registry(registry.clone())
-            .scope_info_enabled(false)
-            .build()
-            .map_err(|e| Error::OpenTelemetry(e.to_string()))?;
-        let meter_provider = meter_provider
-            .with_resource(resource.clone())
-            .with_reader(bridge)
-            .with_view(cardinality::view(self.cardinality_limit))
-            .build();
-        let tracer_provider = tracer.with_resource(resource).build();
-
-        let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider);
-        #[cfg(feature = "otlp")]
-        let pipeline = pipeline.with_otlp(otlp);
-        // Before publishing, so a failure leaves the process uninstalled.
-        #[cfg(feature = "system")]
-        crate::system::register_configured(&pipeline)?;
-        let pipeline = pipeline.publish()?;
-        crate::metrics::warm_up(pipeline);
-        let telemetry = Telemetry::new(pipeline, server);
-        if pipeline.is_enabled() && self.install_subscriber {
-            telemetry.install_global_subscriber();
-        }
-        if let Some(server) = telemetry.server() {
-            server.start()?;
-        }
-        Ok(telemetry)
-    }
-
-    fn resolve_config(&self) -> Result<config::Config, Error> {
-        let mut layers: Vec<Layer> = vec![(self.raw.clone(), Origin::Builder)];
-        if self.read_env {
-            layers.push((
-                RawConfig::from_env(|name| std::env::var(name).ok()),
-                Origin::Env("FLOWMETER_*"),
-            ));
-        }
-        let file = layers
-            .iter()
-            .find_map(|(raw, origin)| raw.config_file.clone().map(|f| (f, origin.clone())));
-        if let Some((path, origin)) = file {
-            let path = PathBuf::from(path);
-            let text = std::fs::read_to_string(&path).map_err(|e| config::ConfigError {
-                field: "config_file",
-                value: path.display().to_string(),
-                origin,
-                reason: format!("cannot read it: {e}"),
-            })?;
-            layers.push((RawConfig::from_toml(&path, &text)?, Origin::File(path)));
-        }
-        // Name the exact variable in env errors.
-        config::resolve(&layers, self.allow_port_zero).map_err(|mut e| {
-            if let Origin::Env(_) = e.origin
-                && let Some((var, _)) = config::ENV_VARS.iter().find(|(_, f)| *f == e.field)
-            {
-                e.origin = Origin::Env(var);
-            }
-            Error::Config(e)
-        })
-    }
-
-    fn resource(&self) -> Resource {
-        // Resource::builder() reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; the
-        // builder's own values are added after, so they win.
-        let mut resource = Resource::builder();
-        if let Some(name) = &self.service_name {
-            resource = resource.with_service_name(name.clone());
-        }
-        if let Some(version) = &self.service_version {
-            resource = resource.with_attribute(KeyValue::new("service.version", version.clone()));
-        }
-        resource.with_attributes(self.resource_attributes.clone()).build()
-    }
-}
-
-/// Binds the built-in endpoint as configured: its path, credentials and TLS files (loaded
-/// here, so a bad file fails the install before anything is published).
-fn bind_server(config: &config::Config) -> Result<MetricsServer, Error> {
-    let endpoints = Endpoints::new(config.metrics_path.as_str()).auth(config.auth.clone());
-    #[cfg_attr(not(feature = "tls"), expect(unused_mut, reason = "set only with TLS"))]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "tls")]
-    if let Some(files) = &config.tls {
-        options = options.tls(crate::exporter::TlsConfig::load(files)?);
-    }
-    MetricsServer::bind_endpoints(config.listen, endpoints, options)
 }
