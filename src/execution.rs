@@ -18,9 +18,14 @@ pub struct Execution<'a> {
 }
 
 impl<'a> Execution<'a> {
-    /// An execution from its parts: a recording (if telemetry is on) and a span.
+    /// An execution from a recording (`None` when telemetry is off) and its span, which
+    /// `make_span` builds only when there is a recording.
     #[inline]
-    pub fn new(recording: Option<Recording<'a>>, span: tracing::Span) -> Self {
+    pub fn new(
+        recording: Option<Recording<'a>>,
+        make_span: impl FnOnce() -> tracing::Span,
+    ) -> Self {
+        let span = if recording.is_some() { make_span() } else { tracing::Span::none() };
         Execution { recording, span, finished: false }
     }
 
@@ -30,9 +35,7 @@ impl<'a> Execution<'a> {
         callsite: &'static Callsite,
         make_span: impl FnOnce() -> tracing::Span,
     ) -> Execution<'static> {
-        let recording = callsite.start();
-        let span = if recording.is_some() { make_span() } else { tracing::Span::none() };
-        Execution { recording, span, finished: false }
+        Execution::new(callsite.start(), make_span)
     }
 
     /// Starts an execution without a span (`span = false`).

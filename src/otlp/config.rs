@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::headers::{is_header_name, is_header_value, parse_headers, redact_headers};
+use crate::telemetry::config::error;
 use crate::telemetry::{ConfigError, Origin};
 
 /// Default export timeout (the OTLP exporter specification's 10 s).
@@ -355,12 +356,7 @@ fn resolve_endpoint(
         };
         return Ok(with_path(default));
     };
-    check_url(&url).map_err(|reason| ConfigError {
-        field: "otlp.endpoint",
-        value: url.clone(),
-        origin,
-        reason,
-    })?;
+    check_url(&url).map_err(|reason| error("otlp.endpoint", &url, &origin, reason))?;
     Ok(url)
 }
 
@@ -413,16 +409,11 @@ fn env_error(
     var: &'static str,
     reason: impl Into<String>,
 ) -> ConfigError {
-    ConfigError { field, value: value.to_owned(), origin: Origin::Env(var), reason: reason.into() }
+    error(field, value, &Origin::Env(var), reason)
 }
 
 fn builder_error(field: &'static str, value: &str, reason: &str) -> ConfigError {
-    ConfigError {
-        field,
-        value: value.to_owned(),
-        origin: Origin::Builder,
-        reason: reason.to_owned(),
-    }
+    error(field, value, &Origin::Builder, reason)
 }
 
 #[cfg(test)]

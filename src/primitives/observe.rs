@@ -100,7 +100,6 @@ pub(crate) async fn execute<T>(
     span: impl FnOnce() -> tracing::Span,
     future: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let span = if recording.is_some() { span() } else { tracing::Span::none() };
     let execution = Execution::new(recording, span);
     let result = InSpan::new(execution.span(), future).await;
     if let Err(error) = &result {

@@ -171,15 +171,9 @@ impl RawConfig {
         let table = toml::de::DeTable::parse(text).map_err(|e| {
             let at = e.span().map_or(0, |span| span.start);
             let (line, column) = line_and_column(text, at);
-            ConfigError {
-                field: "config_file",
-                value: path.display().to_string(),
-                origin: origin.clone(),
-                reason: format!(
-                    "line {line}, column {column}: not valid TOML: {}",
-                    e.message().trim_end()
-                ),
-            }
+            let reason =
+                format!("line {line}, column {column}: not valid TOML: {}", e.message().trim_end());
+            error("config_file", &path.display().to_string(), &origin, reason)
         })?;
         // In file order, so the first problem of the file is the one reported.
         let mut entries: Vec<_> = table.into_inner().into_iter().collect();
@@ -194,12 +188,8 @@ impl RawConfig {
             else {
                 let known: Vec<&str> =
                     ENV_VARS.iter().map(|(_, f)| *f).filter(|f| *f != "config_file").collect();
-                return Err(ConfigError {
-                    field: "config_file",
-                    value: key.into_inner().into_owned(),
-                    origin,
-                    reason: format!("line {line}: unknown key (known: {})", known.join(", ")),
-                });
+                let reason = format!("line {line}: unknown key (known: {})", known.join(", "));
+                return Err(error("config_file", key.get_ref(), &origin, reason));
             };
             let boolean = BOOLEAN_FIELDS.contains(&field);
             let source = text.get(value.span()).unwrap_or_default();

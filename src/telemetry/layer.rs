@@ -12,9 +12,9 @@
 //! `tracing-subscriber`'s per-layer filter (`Layer::with_filter`) would leave them out too,
 //! but it asks the registry, at every enter, exit, record and close of *every* span, whether
 //! the span was enabled for the layer: one more span lookup per callback, about 50 ns of a
-//! 1.1 µs sampled span (BENCHMARKS.md, "The span path"). [`TracingLayer`] decides once, when a span
-//! or event is made, from its target: a left-out span never gets OpenTelemetry data, and every
-//! later callback of tracing-opentelemetry finds none and does nothing.
+//! 1.1 µs sampled span (BENCHMARKS.md, "The span path"). [`TracingLayer`] decides once, when a
+//! span or event is made, from its target: a left-out span never gets OpenTelemetry data, and
+//! every later callback of tracing-opentelemetry finds none and does nothing.
 //!
 //! The one difference from a per-layer filter: an event made while a left-out span is the
 //! current span is not attached to an enclosing span (it has none to attach to in
@@ -76,6 +76,14 @@ impl<S> fmt::Debug for TracingLayer<S> {
     }
 }
 
+impl<S> TracingLayer<S> {
+    /// Whether the call site is disabled for the whole subscriber: an export-path one, when
+    /// this layer is the subscriber's only reader.
+    fn disables(&self, metadata: &Metadata<'_>) -> bool {
+        self.sole_reader && is_export_path_target(metadata.target())
+    }
+}
+
 impl<S> Layer<S> for TracingLayer<S>
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
@@ -89,17 +97,14 @@ where
     }
 
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if self.sole_reader && is_export_path_target(metadata.target()) {
+        if self.disables(metadata) {
             return Interest::never();
         }
         self.inner.register_callsite(metadata)
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        if self.sole_reader && is_export_path_target(metadata.target()) {
-            return false;
-        }
-        self.inner.enabled(metadata, ctx)
+        !self.disables(metadata) && self.inner.enabled(metadata, ctx)
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {

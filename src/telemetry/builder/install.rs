@@ -27,13 +27,8 @@ impl TelemetryBuilder {
     pub fn install(self) -> Result<Telemetry, Error> {
         let config = self.resolve_config()?;
         if let Some(reason) = cardinality::invalid(self.cardinality_limit) {
-            return Err(config::ConfigError {
-                field: "cardinality_limit",
-                value: self.cardinality_limit.to_string(),
-                origin: Origin::Builder,
-                reason,
-            }
-            .into());
+            let limit = self.cardinality_limit.to_string();
+            return Err(config::error("cardinality_limit", &limit, &Origin::Builder, reason).into());
         }
         // Bind before publishing anything, so a busy port leaves the process uninstalled.
         let server =
@@ -94,11 +89,9 @@ impl TelemetryBuilder {
             .find_map(|(raw, origin)| raw.config_file.clone().map(|f| (f, origin.clone())));
         if let Some((path, origin)) = file {
             let path = PathBuf::from(path);
-            let text = std::fs::read_to_string(&path).map_err(|e| config::ConfigError {
-                field: "config_file",
-                value: path.display().to_string(),
-                origin,
-                reason: format!("cannot read it: {e}"),
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                let reason = format!("cannot read it: {e}");
+                config::error("config_file", &path.display().to_string(), &origin, reason)
             })?;
             layers.push((RawConfig::from_toml(&path, &text)?, Origin::File(path)));
         }

@@ -6,7 +6,8 @@ use super::{ConfigError, Origin};
 use crate::metrics::names;
 
 /// A [`ConfigError`] for `field` = `value` from `origin`: the one constructor every
-/// configuration check uses (here and in `exporter::security_config`).
+/// configuration check uses (the config file and its fields, the builder's own checks, the
+/// security settings and the OTLP settings).
 pub(crate) fn error(
     field: &'static str,
     value: &str,
