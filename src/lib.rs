@@ -39,7 +39,6 @@ pub mod metrics;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod primitives;
-pub mod rules;
 #[cfg(feature = "system")]
 pub mod system;
 pub mod telemetry;

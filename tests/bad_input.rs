@@ -357,36 +357,6 @@ fn malformed_config_files_name_the_field_and_the_line() {
     assert!(error.reason.contains("cannot read"), "{error}");
 }
 
-/// The `flowmeter demo --once` command reads `FLOWMETER_*` (it sets namespace, listen and
-/// serve itself), so a bad variable fails it before it records or serves anything.
-#[cfg(feature = "cli")]
-#[test]
-fn bad_environment_variables_are_named_in_the_error() {
-    let dir = common::TempDir::new("bad-env");
-    let bad_file = dir.path().join("flowmeter.toml");
-    std::fs::write(&bad_file, "\nmetrics_path = \"no-slash\"\n").unwrap();
-    let bad_file = bad_file.display().to_string();
-    let cases: &[(&str, &str, &[&str])] = &[
-        ("FLOWMETER_ENABLED", "maybe", &["`enabled`", "\"maybe\"", "FLOWMETER_ENABLED"]),
-        ("FLOWMETER_METRICS_PATH", "metrics", &["`metrics_path`", "FLOWMETER_METRICS_PATH"]),
-        ("FLOWMETER_PROCESS_METRICS", "2", &["`process_metrics`", "FLOWMETER_PROCESS_METRICS"]),
-        ("FLOWMETER_CONFIG", &bad_file, &["`metrics_path`", &bad_file, "line 2", "`/`"]),
-        ("FLOWMETER_CONFIG", "/nonexistent/flowmeter.toml", &["`config_file`", "cannot read"]),
-    ];
-    for (var, value, expected) in cases {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flowmeter"));
-        for (name, _) in flowmeter::telemetry::config::ENV_VARS {
-            command.env_remove(name);
-        }
-        let output = command.args(["demo", "--once"]).env(var, value).output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{var}={value}: {stderr}");
-        for part in *expected {
-            assert!(stderr.contains(part), "{var}={value}: {part} missing from: {stderr}");
-        }
-    }
-}
-
 #[test]
 fn malformed_price_files_name_the_field_and_the_line() {
     let dir = common::TempDir::new("bad-prices");

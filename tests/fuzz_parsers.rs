@@ -1,5 +1,6 @@
-//! Fuzzing the parsers of files flowmeter reads from users: the config file, price files
-//! (TOML and JSON), and the rule checker's inputs (rule files, dashboards, expositions).
+//! Fuzzing the parsers of files the runtime reads from users: the config file and price files
+//! (TOML and JSON). The rule checker's inputs are fuzzed in flowmeter-cli
+//! (`cli/tests/fuzz_checker.rs`), with the same strategies (`flowmeter_testkit::fuzz`).
 //!
 //! Inputs are arbitrary text (any characters, bytes decoded lossily, a TOML/YAML-ish
 //! alphabet), structured mutations of valid files (deletions, insertions of tokens of the
@@ -18,101 +19,18 @@
 
 mod common;
 
+/// proptest's failure seeds, replayed first.
+const REGRESSIONS: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/regressions/fuzz_parsers.txt");
+
 use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flowmeter::llm::PriceTable;
-use flowmeter::rules::check::{Checker, Exposition, ProblemKind, Source};
-use flowmeter::rules::{GenerateConfig, generate};
 use flowmeter::{Error, Origin, Telemetry};
+use flowmeter_testkit::fuzz::{self, arbitrary_text, mutated, nested};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
-
-/// 64 cases, or `PROPTEST_CASES`; failing seeds are kept in `tests/regressions/`.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok());
-    ProptestConfig {
-        cases: cases.unwrap_or(64),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/regressions/fuzz_parsers.txt"
-        )))),
-        ..ProptestConfig::default()
-    }
-}
-
-/// Text of any kind: arbitrary characters (control and non-BMP included), arbitrary bytes
-/// decoded lossily, and strings over the punctuation of TOML, YAML and PromQL.
-fn arbitrary_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        prop::collection::vec(any::<char>(), 0..200).prop_map(String::from_iter),
-        prop::collection::vec(any::<u8>(), 0..300)
-            .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
-        "[\\[\\]{}()=:,\"'`#\n\t .a-z0-9_+*/^!~<>@$\\\\-]{0,300}",
-    ]
-}
-
-/// One edit of a valid file.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Delete(prop::sample::Index, usize),
-    Insert(prop::sample::Index, String),
-    Duplicate(prop::sample::Index, usize),
-}
-
-fn mutation(dictionary: &'static [&'static str]) -> impl Strategy<Value = Mutation> {
-    let token = prop_oneof![
-        4 => prop::sample::select(dictionary).prop_map(str::to_owned),
-        1 => prop::collection::vec(any::<char>(), 1..4).prop_map(String::from_iter),
-    ];
-    prop_oneof![
-        (any::<prop::sample::Index>(), 1usize..40).prop_map(|(i, n)| Mutation::Delete(i, n)),
-        (any::<prop::sample::Index>(), token).prop_map(|(i, t)| Mutation::Insert(i, t)),
-        (any::<prop::sample::Index>(), 1usize..200).prop_map(|(i, n)| Mutation::Duplicate(i, n)),
-    ]
-}
-
-fn apply(text: &str, mutations: &[Mutation]) -> String {
-    let mut chars: Vec<char> = text.chars().collect();
-    for m in mutations {
-        let at = |i: &prop::sample::Index, len: usize| if len == 0 { 0 } else { i.index(len + 1) };
-        match m {
-            Mutation::Delete(i, n) => {
-                let start = at(i, chars.len()).min(chars.len());
-                chars.drain(start..(start + n).min(chars.len()));
-            }
-            Mutation::Insert(i, token) => {
-                let start = at(i, chars.len());
-                chars.splice(start..start, token.chars());
-            }
-            Mutation::Duplicate(i, n) => {
-                let start = at(i, chars.len()).min(chars.len());
-                let span: Vec<char> = chars[start..(start + n).min(chars.len())].to_vec();
-                chars.splice(start..start, span);
-            }
-        }
-    }
-    chars.into_iter().collect()
-}
-
-/// A valid file of `seeds` edited by up to 8 mutations drawn from `dictionary`.
-fn mutated(
-    seeds: Vec<String>,
-    dictionary: &'static [&'static str],
-) -> impl Strategy<Value = String> {
-    (prop::sample::select(seeds), prop::collection::vec(mutation(dictionary), 0..8))
-        .prop_map(|(seed, mutations)| apply(&seed, &mutations))
-}
-
-/// Input nested `depth` levels: `open` repeated, `middle`, `close` repeated.
-fn nested(
-    forms: &'static [(&'static str, &'static str, &'static str)],
-) -> impl Strategy<Value = String> {
-    (prop::sample::select(forms), 0usize..20_000).prop_map(|((open, middle, close), depth)| {
-        format!("{}{middle}{}", open.repeat(depth), close.repeat(depth))
-    })
-}
 
 // ---- the config file ----------------------------------------------------------------------
 
@@ -185,7 +103,7 @@ fn check_config(text: &str, case: u64) -> Result<(), TestCaseError> {
 static CASE: AtomicU64 = AtomicU64::new(0);
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(fuzz::config(REGRESSIONS))]
 
     #[test]
     fn config_files_parse_or_name_the_field(
@@ -228,7 +146,7 @@ fn check_prices(text: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(fuzz::config(REGRESSIONS))]
 
     #[test]
     fn price_files_parse_or_name_the_line(
@@ -243,129 +161,7 @@ proptest! {
     }
 }
 
-// ---- the rule checker -----------------------------------------------------------------------
-
-/// The generated rule files and dashboards, and the exposition of a small pipeline.
-static GENERATED: LazyLock<(Vec<String>, Vec<String>)> = LazyLock::new(|| {
-    let files = generate(&GenerateConfig::default());
-    let text = |dir: &str| -> Vec<String> {
-        files.iter().filter(|f| f.path.starts_with(dir)).map(|f| f.contents.clone()).collect()
-    };
-    (text("rules"), text("dashboards"))
-});
-
-const EXPOSITION: &str = "# TYPE flowmeter_primitive_executions_total counter\n\
-    flowmeter_primitive_executions_total{primitive_name=\"a\",primitive_type=\"function\",status=\"success\"} 3\n\
-    # TYPE flowmeter_execution_duration_seconds histogram\n\
-    flowmeter_execution_duration_seconds_bucket{primitive_name=\"a\",le=\"+Inf\"} 3\n\
-    flowmeter_execution_duration_seconds_sum{primitive_name=\"a\"} 0.5\n\
-    flowmeter_execution_duration_seconds_count{primitive_name=\"a\"} 3\n";
-
-#[rustfmt::skip] // a dictionary: one token per entry, packed
-const RULE_TOKENS: &[&str] = &[
-    "groups:", "- name: g", "rules:", "- record: a:b:c", "- alert: A", "expr: ", "labels:",
-    "{", "}", "[", "]", "(", ")", "[5m]", "[5m:1m]", "{a=\"b\"}", "{__name__=~\".+\"}", "sum by (le) ",
-    "rate(", "histogram_quantile(0.9, ", "label_replace(", " or ", " and ", " unless ",
-    " / on (a) group_left (b) ", " offset 5m", " @ end()", "$__rate_interval", "${var}",
-    "[[var]]", "label_values(", "\"", "'", "`", "\\", "\n", "  ", "- ", ": ", "|", ">", "&a",
-    "*a", "!!str ", "---", "...", "#", "\u{0}", "é", "-", "1e999", "NaN", "\"targets\":",
-    "\"panels\":", "\"expr\":", "\"templating\":",
-];
-
-/// PromQL nested `depth` levels in the ways that recurse: brackets, unary minus, a chain of
-/// binary operators, function calls.
-const PROMQL_NESTING: &[(&str, &str, &str)] = &[
-    ("(", "up", ")"),
-    ("-", "up", ""),
-    ("up + ", "up", ""),
-    ("abs(", "up", ")"),
-    ("sum(", "up", ")"),
-    ("up or ", "up", ""),
-];
-
-fn rule_file_with(expr: &str) -> String {
-    let expr = expr.replace('\'', "''");
-    format!("groups:\n- name: g\n  rules:\n  - record: fuzz:rule\n    expr: '{expr}'\n")
-}
-
-fn check_rules(text: &str) -> Result<(), TestCaseError> {
-    let exposition = Exposition::parse(EXPOSITION).unwrap();
-    let sources = [Source::rules("fuzz.yml", text), Source::dashboard("fuzz.json", text)];
-    for source in sources {
-        let report = Checker::new(&exposition).check(std::slice::from_ref(&source));
-        prop_assert_eq!(report.files, 1);
-        let _ = report.to_string();
-        for problem in &report.problems {
-            prop_assert_eq!(&problem.file, &source.name);
-        }
-    }
-    Ok(())
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    #[test]
-    fn rule_files_and_dashboards_check_or_report_the_problem(
-        text in prop_oneof![
-            arbitrary_text(),
-            mutated(GENERATED.0.clone(), RULE_TOKENS),
-            mutated(GENERATED.1.clone(), RULE_TOKENS),
-            nested(PROMQL_NESTING).prop_map(|e| rule_file_with(&e)),
-            nested(&[("[", "1", "]"), ("{a: ", "1", "}"), ("- ", "1", "")])
-                .prop_map(|n| format!("groups: {n}\n")),
-        ]
-    ) {
-        check_rules(&text)?;
-    }
-
-    #[test]
-    fn expositions_parse_or_name_the_line(
-        text in prop_oneof![arbitrary_text(), mutated(vec![EXPOSITION.to_owned()], RULE_TOKENS)]
-    ) {
-        let lines = text.lines().count();
-        if let Err(e) = Exposition::parse(&text) {
-            prop_assert!((1..=lines).contains(&e.line), "{}", e);
-        }
-    }
-}
-
 // ---- crashes found, kept as regressions ------------------------------------------------------
-
-/// Found by the nesting strategy: 10 000 levels of brackets, unary minus or `+` overflowed the
-/// stack while the expression was parsed, aborting the process. Now refused up front.
-#[test]
-fn regression_deeply_nested_promql_is_reported_not_a_stack_overflow() {
-    let exposition = Exposition::parse(EXPOSITION).unwrap();
-    for (open, middle, close) in PROMQL_NESTING {
-        let expr = format!("{}{middle}{}", open.repeat(10_000), close.repeat(10_000));
-        let report =
-            Checker::new(&exposition).check(&[Source::rules("deep.yml", rule_file_with(&expr))]);
-        assert!(
-            matches!(&report.problems[..], [p] if matches!(&p.kind, ProblemKind::Unparsable { error, .. } if error.contains("levels deep"))),
-            "{open}…: {}",
-            report.to_string().chars().take(300).collect::<String>()
-        );
-    }
-    // Just under the limit still parses and is checked.
-    let expr = format!("{}up{}", "(".repeat(500), ")".repeat(500));
-    let report = Checker::new(&exposition).check(&[Source::rules("ok.yml", rule_file_with(&expr))]);
-    assert!(report.problems.is_empty(), "{report}");
-}
-
-/// Found by the nesting strategy: YAML flow collections 100 000 levels deep took the YAML
-/// parser about 90 s (quadratic in the depth) before its recursion limit rejected them. Now
-/// refused up front, in microseconds.
-#[test]
-fn regression_deeply_nested_yaml_is_refused_up_front() {
-    let exposition = Exposition::parse(EXPOSITION).unwrap();
-    let text = format!("groups: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
-    let report = Checker::new(&exposition).check(&[Source::rules("deep.yml", text)]);
-    assert!(
-        matches!(&report.problems[..], [p] if matches!(&p.kind, ProblemKind::UnreadableFile { error } if error.contains("100000 levels"))),
-        "{report}"
-    );
-}
 
 /// Found by the config strategy (seeds kept in `tests/regressions/fuzz_parsers.txt`): an
 /// error about a key the file lacks (`tls_key_file` needed because `tls_cert_file` is set; a

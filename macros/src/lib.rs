@@ -82,7 +82,7 @@ use syn::{ImplItem, Item};
 /// | `err` | off | records the error's `Display` in the span's `error` field. Needs a `Result` return type and `E: Display`. |
 /// | `ok_if = path` | none | a `fn(&E) -> bool`: an `Err(e)` for which it returns true is a `success` (a cache miss, a 404 that is expected). Needs a `Result` return type. |
 /// | `error_if = path` | none | a `fn(&R) -> bool` on the whole returned value: true makes the call an `error` (e.g. `Option::is_none`). For any return type. Not with `ok_if`. |
-/// | `objective(success_rate = r)`, `objective(latency = s, ratio = r)` | none | service-level objectives for the rules generator (`flowmeter::rules::declared_objectives`): both goals may be given at once. Ratios must be in (0, 1); the latency threshold must be one of the call site's duration bucket boundaries (the catalog's unless `buckets` is given), checked at compile time. |
+/// | `objective(success_rate = r)`, `objective(latency = s, ratio = r)` | none | service-level objectives for the rules generator (listed by `flowmeter::metrics::declared_objectives` and `/catalog`): both goals may be given at once. Ratios must be in (0, 1); the latency threshold must be one of the call site's duration bucket boundaries (the catalog's unless `buckets` is given), checked at compile time. |
 /// | `exclude` | - | only on a method inside an instrumented impl block: leaves it uninstrumented. |
 ///
 /// `ok_if` and `error_if` also accept a closure. `skip`, `skip_all`, `fields` and `err` are

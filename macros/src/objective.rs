@@ -88,14 +88,14 @@ impl Objectives {
         ))
     }
 
-    /// The `&[DeclaredObjective]` of the call site's metadata.
+    /// The `&[Goal]` of the call site's metadata.
     pub(crate) fn tokens(objectives: Option<&Objectives>) -> TokenStream {
         let Some(objectives) = objectives else { return quote!(&[]) };
-        let success = objectives.success_rate.map(|ratio| {
-            quote!(::flowmeter::__private::DeclaredObjective::SuccessRate { ratio: #ratio })
-        });
+        let success = objectives
+            .success_rate
+            .map(|ratio| quote!(::flowmeter::__private::Goal::SuccessRate { ratio: #ratio }));
         let latency = objectives.latency.map(|(threshold_seconds, _, ratio)| {
-            quote!(::flowmeter::__private::DeclaredObjective::Latency {
+            quote!(::flowmeter::__private::Goal::Latency {
                 threshold_seconds: #threshold_seconds,
                 ratio: #ratio,
             })

@@ -15,6 +15,7 @@ use super::bound::{Bound, LazyBound};
 use super::catalog;
 use super::instruments::InstrumentFactory;
 use super::keys;
+use super::objective::Goal;
 use super::recording::Recording;
 use crate::telemetry::pipeline::Pipeline;
 
@@ -33,32 +34,13 @@ pub struct CallsiteMeta {
     /// Whether the call site opens a span.
     pub span: bool,
     /// Service-level objectives declared with `objective(...)`, for the rules generator.
-    pub objectives: &'static [DeclaredObjective],
+    pub objectives: &'static [Goal],
     /// The module the function is defined in.
     pub module_path: &'static str,
     /// The source file.
     pub file: &'static str,
     /// The source line.
     pub line: u32,
-}
-
-/// A service-level objective declared on a call site (`#[instrumented(objective(...))]`);
-/// the macro checked it at compile time (ratio in (0, 1), threshold a bucket boundary).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclaredObjective {
-    /// At least `ratio` of executions succeed.
-    SuccessRate {
-        /// The objective, e.g. 0.99.
-        ratio: f64,
-    },
-    /// At least `ratio` of executions finish within `threshold_seconds`.
-    Latency {
-        /// A bucket boundary, seconds.
-        threshold_seconds: f64,
-        /// The objective, e.g. 0.95.
-        ratio: f64,
-    },
 }
 
 /// One instrumented call site. Created by `#[instrumented]` as a `static`.

@@ -7,6 +7,7 @@ pub mod catalog;
 pub(crate) mod clock;
 mod instruments;
 pub mod names;
+mod objective;
 pub(crate) mod outcome;
 pub(crate) mod recording;
 pub(crate) mod rejected;
@@ -18,7 +19,12 @@ use std::sync::OnceLock;
 pub use callsite::CallsiteMeta;
 pub use catalog::{CATALOG, InstrumentKind, MetricDef, MetricInfo, keys};
 pub use instruments::Instruments;
+pub use objective::{
+    DEFAULT_WINDOW_DAYS, Goal, Objective, ObjectiveError, Target, declared_objectives,
+};
 pub use status::Status;
+
+pub(crate) use objective::declare_objective;
 
 use crate::telemetry::pipeline::Pipeline;
 

@@ -8,7 +8,7 @@ use tracing::field::Empty;
 use super::observe::execute;
 use super::{Context, Error, Primitive};
 use crate::metrics::bound::{Bound, LazyBound};
-use crate::metrics::{instruments_of, keys};
+use crate::metrics::{Goal, Objective, ObjectiveError, Target, instruments_of, keys};
 
 /// A named workflow: each [`run`](Self::run) is one trace rooted at the workflow's span, and
 /// records `ns_workflow_executions_total{workflow_name,status}` and
@@ -34,13 +34,13 @@ impl<P> Workflow<P> {
 
     /// Declares a service-level objective for this workflow: checked now (a latency threshold
     /// must be a bucket boundary of the workflow duration histogram) and listed by
-    /// [`rules::declared_objectives`](crate::rules::declared_objectives) for the generator.
+    /// by [`declared_objectives`](crate::metrics::declared_objectives) and `/catalog` for the
+    /// rules generator.
     ///
     /// # Errors
-    /// [`ObjectiveError`](crate::rules::ObjectiveError) naming the threshold and the boundaries,
-    /// or a ratio outside (0, 1).
-    pub fn objective(self, goal: crate::rules::Goal) -> Result<Self, crate::rules::ObjectiveError> {
-        use crate::rules::{Goal, Objective, Target};
+    /// [`ObjectiveError`](crate::metrics::ObjectiveError) naming the threshold and the
+    /// boundaries, or a ratio outside (0, 1).
+    pub fn objective(self, goal: Goal) -> Result<Self, ObjectiveError> {
         let target = Target::Workflow(self.name.to_string());
         let objective = match goal {
             Goal::SuccessRate { ratio } => Objective::success_rate(target, ratio)?,
@@ -48,7 +48,7 @@ impl<P> Workflow<P> {
                 Objective::latency(target, threshold_seconds, ratio)?
             }
         };
-        crate::rules::objective::declare(objective);
+        crate::metrics::declare_objective(objective);
         Ok(self)
     }
 

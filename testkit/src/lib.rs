@@ -1,0 +1,23 @@
+//! Test support shared by the integration tests of `flowmeter` and `flowmeter-cli`: child
+//! processes and temporary directories that clean up after themselves, a plain HTTP/1.1
+//! client over loopback, an independent parser of the Prometheus text format, `promtool`,
+//! and a real Prometheus started on a free loopback port.
+//!
+//! Not published and not a dependency of anything but tests: what only tests need is kept
+//! out of the crates users link.
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod exposition;
+pub mod fuzz;
+mod http;
+mod process;
+pub mod prometheus;
+mod promtool;
+
+pub use exposition::{Exposition, Sample, parse};
+pub use http::{Response, http_get, http_head, try_http_get};
+pub use process::{
+    KillOnDrop, TempDir, example, free_port, free_port_outside_ephemeral_range, spawn_serving,
+    tool_available,
+};
+pub use promtool::{promtool_check_metrics, promtool_report};
