@@ -7,7 +7,7 @@ use std::thread;
 
 use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter, AppGauge, AppHistogram, AppMetricError};
-use flowmeter::metrics::names::NameError;
+use flowmeter::metrics::NameError;
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_metrics_only);
 

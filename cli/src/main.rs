@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use flowmeter::metrics::names::validate_identifier;
 use flowmeter::telemetry::config::{DEFAULT_LISTEN, DEFAULT_NAMESPACE};
 use flowmeter_cli::check::{self, Checker, Drift, Exposition, Source, SourceKind};
 use flowmeter_cli::{GenerateConfig, generate, parse_objectives};
+use flowmeter_naming::validate_identifier;
 
 /// Prometheus rules, alerts and Grafana dashboards for flowmeter's metrics: generate them,
 /// check them against a real scrape, or run a demo workflow to try them on.

@@ -70,7 +70,7 @@
 use super::{GenerateConfig, GeneratedFile, MetricNames, Rule, RuleFile, RuleGroup};
 use super::{alerts, compat, promql, slo};
 use flowmeter::metrics::catalog::keys;
-use flowmeter::metrics::names::prometheus_label;
+use flowmeter_naming::prometheus_label;
 use promql::{Matcher, guarded_quantile, guarded_ratio, num, rate, selector, sum_by};
 
 /// The rule files for `config`: rules, alerts, SLOs (only with objectives) and compat names.

@@ -7,12 +7,6 @@ use syn::ext::IdentExt as _;
 use syn::parse::ParseStream;
 use syn::{Ident, LitFloat, Token};
 
-/// The catalog's default duration boundaries (seconds). A latency objective's threshold must
-/// be one of the histogram's boundaries; flowmeter's tests check this list against the
-/// catalog's `DURATION_BUCKETS`.
-pub(crate) const DEFAULT_DURATION_BUCKETS: &[f64] =
-    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
-
 /// The parsed objectives of one call site.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Objectives {
@@ -76,7 +70,7 @@ impl Objectives {
     /// Checks the latency threshold against the call site's boundaries.
     pub(crate) fn check(&self, buckets: Option<&[f64]>) -> syn::Result<()> {
         let Some((threshold, span, _)) = self.latency else { return Ok(()) };
-        let boundaries = buckets.unwrap_or(DEFAULT_DURATION_BUCKETS);
+        let boundaries = buckets.unwrap_or(flowmeter_naming::DURATION_BUCKETS);
         if boundaries.contains(&threshold) {
             return Ok(());
         }
@@ -102,20 +96,5 @@ impl Objectives {
         });
         let all = success.into_iter().chain(latency);
         quote!(&[#(#all),*])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn default_buckets_are_the_catalogs() {
-        // The same literal list is asserted against `catalog::DURATION_BUCKETS` in flowmeter.
-        assert_eq!(
-            super::DEFAULT_DURATION_BUCKETS,
-            &[
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-                60.0
-            ]
-        );
     }
 }

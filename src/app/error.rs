@@ -1,6 +1,6 @@
 //! The typed error of application-defined metrics.
 
-use crate::metrics::names::NameError;
+use crate::metrics::NameError;
 use crate::metrics::rejected::Rejection;
 
 /// Why an application metric could not be defined, or why a value was not recorded.

@@ -8,7 +8,9 @@ use opentelemetry::metrics::{BoundHistogram, Histogram};
 use super::error::AppMetricError;
 use super::spec::{Spec, SpecBuilder, common_builder_methods, lazy_instrument};
 use super::timer::HistogramTimer;
-use crate::metrics::{InstrumentKind, names};
+use flowmeter_naming as names;
+
+use crate::metrics::InstrumentKind;
 
 /// The boundaries used when none are declared: those of the Python `prometheus_client`
 /// (suited to durations in seconds).

@@ -8,9 +8,9 @@ use opentelemetry::{InstrumentationScope, Key};
 
 use super::error::AppMetricError;
 use crate::metrics::InstrumentKind;
-use crate::metrics::names;
 use crate::telemetry::cardinality;
 use crate::telemetry::pipeline::{self, Pipeline};
+use flowmeter_naming as names;
 
 /// The instrumentation scope of application-defined metrics (scope labels are off in the
 /// exposition, so it does not show in `/metrics`).
@@ -53,7 +53,7 @@ impl SpecBuilder {
     /// Validates the name against the unit and kind, every label, and every value set.
     pub(crate) fn build(self, kind: InstrumentKind) -> Result<Spec, AppMetricError> {
         let metric = &self.name;
-        names::validate_metric_name(metric, &self.unit, kind)
+        names::validate_metric_name(metric, &self.unit, kind == InstrumentKind::Counter)
             .map_err(|source| AppMetricError::InvalidName { metric: metric.clone(), source })?;
         if self.help.trim().is_empty() {
             return Err(AppMetricError::MissingHelp { metric: metric.clone() });
@@ -106,7 +106,7 @@ impl SpecBuilder {
 
 impl Spec {
     pub(crate) fn prometheus_name(&self) -> String {
-        names::prometheus_name(&self.name, &self.unit, self.kind)
+        names::prometheus_name(&self.name, &self.unit, self.kind == InstrumentKind::Counter)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::names;
+use flowmeter_naming as names;
 
 /// What kind of OpenTelemetry instrument a catalog entry is, and so which Prometheus type it
 /// becomes through the bridge.
@@ -75,7 +75,11 @@ impl MetricDef {
 
     /// The Prometheus metric family name the bridge exports for this metric under `namespace`.
     pub fn prometheus_name(&self, namespace: &str) -> String {
-        names::prometheus_name(&self.otel_name(namespace), self.unit, self.kind)
+        names::prometheus_name(
+            &self.otel_name(namespace),
+            self.unit,
+            self.kind == InstrumentKind::Counter,
+        )
     }
 
     /// The Prometheus label names of this metric, in catalog order.
@@ -85,9 +89,9 @@ impl MetricDef {
 }
 
 /// Default duration boundaries in seconds, 1 ms to 60 s. The SDK's defaults (0..10 000)
-/// suit milliseconds and would put every call in the first bucket.
-pub const DURATION_BUCKETS: &[f64] =
-    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+/// suit milliseconds and would put every call in the first bucket. One constant, shared with
+/// the attribute (which checks objectives' thresholds against it at compile time).
+pub const DURATION_BUCKETS: &[f64] = flowmeter_naming::DURATION_BUCKETS;
 
 /// `gen_ai.client.token.usage` boundaries from the OpenTelemetry GenAI semantic conventions
 /// v1.41: powers of 4 from 1 to 4^13.

@@ -6,7 +6,6 @@ pub mod callsite;
 pub mod catalog;
 pub(crate) mod clock;
 mod instruments;
-pub mod names;
 mod objective;
 pub(crate) mod outcome;
 pub(crate) mod recording;
@@ -18,6 +17,7 @@ use std::sync::OnceLock;
 
 pub use callsite::CallsiteMeta;
 pub use catalog::{CATALOG, InstrumentKind, MetricDef, MetricInfo, keys};
+pub use flowmeter_naming::NameError;
 pub use instruments::Instruments;
 pub use objective::{
     DEFAULT_WINDOW_DAYS, Goal, Objective, ObjectiveError, Target, declared_objectives,

@@ -224,18 +224,6 @@ mod tests {
     }
 
     #[test]
-    fn the_macros_default_boundaries_are_the_catalogs() {
-        // The same literal list is asserted in flowmeter-macros (src/objective.rs).
-        assert_eq!(
-            catalog::DURATION_BUCKETS,
-            &[
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-                60.0
-            ]
-        );
-    }
-
-    #[test]
     fn ratios_must_be_inside_zero_one() {
         for ratio in [0.0, 1.0, 1.5, -0.1, f64::NAN] {
             assert!(Objective::success_rate(Target::Primitive("p".into()), ratio).is_err());

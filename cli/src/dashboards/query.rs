@@ -183,7 +183,7 @@ pub(super) fn ratio(numerator: &str, denominator: &str) -> String {
 mod tests {
     use super::*;
     use flowmeter::metrics::catalog::{CATALOG, keys};
-    use flowmeter::metrics::names::prometheus_label;
+    use flowmeter_naming::prometheus_label;
 
     #[test]
     fn label_names_are_the_catalog_keys_as_exported() {

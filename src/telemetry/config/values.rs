@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use super::{ConfigError, Origin};
-use crate::metrics::names;
+use flowmeter_naming as names;
 
 /// A [`ConfigError`] for `field` = `value` from `origin`: the one constructor every
 /// configuration check uses (the config file and its fields, the builder's own checks, the
