@@ -68,7 +68,7 @@ fn benches(c: &mut Criterion) {
         )
         .install()
         .expect("install with OTLP");
-    let otlp = telemetry.pipeline().otlp().expect("OTLP is on");
+    let otlp = telemetry.otlp().expect("OTLP is on");
 
     bench_calls(c, "collector_up");
     let received = receiver.requests();

@@ -1,9 +1,8 @@
 //! Errors of installing and serving telemetry.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-
-pub use crate::telemetry::config::{ConfigError, Origin};
 
 /// Why telemetry could not be installed or served.
 #[derive(Debug, thiserror::Error)]
@@ -50,4 +49,54 @@ pub enum Error {
     /// The OpenTelemetry SDK refused the pipeline.
     #[error("OpenTelemetry pipeline: {0}")]
     OpenTelemetry(String),
+}
+
+/// Where a configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A builder method.
+    Builder,
+    /// An environment variable.
+    Env(&'static str),
+    /// A config file.
+    File(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Builder => f.write_str("the builder"),
+            Origin::Env(var) => write!(f, "environment variable {var}"),
+            Origin::File(path) => write!(f, "config file {}", path.display()),
+        }
+    }
+}
+
+/// An invalid configuration value: names the field, the value and its origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
+pub struct ConfigError {
+    /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
+    /// `process_metrics`, `system_metrics`, `bearer_token[_file]`, `basic_auth_username`,
+    /// `basic_auth_password[_file]`, `tls_cert_file`, `tls_key_file`, `config_file`,
+    /// `cardinality_limit`).
+    pub field: &'static str,
+    /// The rejected value as given; a secret shows as `<redacted>`, a secret file by path.
+    pub value: String,
+    /// Where it came from.
+    pub origin: Origin,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// A [`ConfigError`] for `field` = `value` from `origin`: the one constructor every
+/// configuration check uses (the config file and its fields, the builder's own checks, the
+/// security settings and the OTLP settings).
+pub(crate) fn config_error(
+    field: &'static str,
+    value: &str,
+    origin: &Origin,
+    reason: impl Into<String>,
+) -> ConfigError {
+    ConfigError { field, value: value.to_owned(), origin: origin.clone(), reason: reason.into() }
 }

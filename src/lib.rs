@@ -25,6 +25,24 @@
 //! println!("{}", telemetry.render());
 //! # Ok(()) }
 //! ```
+//!
+//! # Crates and layers
+//!
+//! This crate is the runtime a program links. The `#[instrumented]` attribute is
+//! `flowmeter-macros` (re-exported here), the naming rules shared by the attribute, the runtime
+//! and the generator are `flowmeter-naming`, and the rules, alerts, SLO and dashboard generator,
+//! the checker and the `flowmeter` binary are `flowmeter-cli`, which a service never links.
+//!
+//! Inside the runtime, modules import one way, down this table (`tests/layers.rs` reads the
+//! sources and fails on an upward import):
+//!
+//! | layer | modules | may use |
+//! |---|---|---|
+//! | 5 assembly | [`telemetry`] | everything below |
+//! | 4 serving | [`exporter`], `otlp`, `mcp`, `system` | 1–3, and `mcp` may use `exporter` |
+//! | 3 domains | [`primitives`], [`llm`], [`app`] | 1–2, and `primitives` may use `llm` |
+//! | 2 recording | [`metrics`], the execution path | 1 |
+//! | 1 pipeline | the installed [`Pipeline`](telemetry::Pipeline), errors | nothing above |
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
 pub mod app;
@@ -38,6 +56,7 @@ pub mod mcp;
 pub mod metrics;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+mod pipeline;
 pub mod primitives;
 #[cfg(feature = "system")]
 pub mod system;

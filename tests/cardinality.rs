@@ -23,7 +23,7 @@ use common::capture::{Capture, Captured};
 use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter};
 use flowmeter::llm::{self, ModelPrice, PriceMatch, ResolvedPrice, Usage};
-use flowmeter::telemetry::cardinality::DEFAULT_CARDINALITY_LIMIT;
+use flowmeter::telemetry::DEFAULT_CARDINALITY_LIMIT;
 
 /// Live heap bytes of the process: allocated minus freed.
 static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);

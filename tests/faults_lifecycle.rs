@@ -197,7 +197,7 @@ fn before_install_and_after_drop_every_exit_is_safe_and_nothing_is_recorded() {
     let spans = SpanNames::default();
 
     // Before install: everything runs uninstrumented.
-    assert!(flowmeter::telemetry::pipeline::get().is_none());
+    assert!(flowmeter::telemetry::Pipeline::installed().is_none());
     within("calls before install", every_kind_of_exit);
     let (release_a, rx) = oneshot::channel();
     let straddling_install = started(straddles_install(rx));

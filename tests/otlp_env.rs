@@ -28,7 +28,7 @@ fn the_standard_variables_alone_turn_export_on_and_configure_it() {
         std::env::set_var("OTEL_SERVICE_NAME", "env-configured");
     }
     let telemetry = Telemetry::builder().serve(false).install().expect("install from env");
-    assert!(telemetry.pipeline().otlp().is_some(), "the endpoint variable turns OTLP on");
+    assert!(telemetry.otlp().is_some(), "the endpoint variable turns OTLP on");
 
     assert_eq!(configured_by_env(), 3);
     // The metric interval is 100 ms: no flush needed for metrics.

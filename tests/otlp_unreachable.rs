@@ -45,7 +45,7 @@ fn an_unreachable_collector_is_reported_once_and_exports_resume_when_it_is_back(
         )
         .install()
         .expect("install with OTLP");
-    let otlp = telemetry.pipeline().otlp().expect("OTLP is on");
+    let otlp = telemetry.otlp().expect("OTLP is on");
 
     let total: u64 = (0..10_000).map(while_the_collector_is_down).sum();
     assert_eq!(total, (0..10_000).sum::<u64>());

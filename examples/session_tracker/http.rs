@@ -7,7 +7,7 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use flowmeter::exporter::{self, Endpoints};
-use flowmeter::telemetry::Pipeline;
+use flowmeter::telemetry::{Config, Pipeline};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -25,8 +25,7 @@ pub const SESSION_SUMMARY_PATH: &str = "/sessions/summary";
 pub const SESSION_METRICS_PATH: &str = "/sessions/metrics";
 
 /// Serves until Ctrl-C. Prints `serving http://ADDR/PATH` on stdout once it listens.
-pub async fn serve(pipeline: &'static Pipeline) -> std::io::Result<()> {
-    let config = pipeline.config();
+pub async fn serve(pipeline: &'static Pipeline, config: &Config) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
     let endpoints = Endpoints::new(config.metrics_path.clone());
     println!("serving http://{}{}", listener.local_addr()?, config.metrics_path);

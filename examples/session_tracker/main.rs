@@ -118,7 +118,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         print!("{}", telemetry.render());
         return Ok(());
     }
-    http::serve(telemetry.pipeline()).await?;
+    http::serve(telemetry.pipeline(), telemetry.config()).await?;
     Ok(())
 }
 

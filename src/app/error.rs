@@ -56,7 +56,7 @@ pub enum AppMetricError {
         reason: &'static str,
     },
     /// The cardinality limit is 0 or above
-    /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::cardinality::MAX_CARDINALITY_LIMIT).
+    /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::MAX_CARDINALITY_LIMIT).
     #[error("metric `{metric}`: cardinality limit {limit} {reason}")]
     InvalidCardinalityLimit {
         /// The declared metric name.

@@ -8,8 +8,8 @@ use opentelemetry::{InstrumentationScope, Key};
 
 use super::error::AppMetricError;
 use crate::metrics::InstrumentKind;
-use crate::telemetry::cardinality;
-use crate::telemetry::pipeline::{self, Pipeline};
+use crate::pipeline::cardinality;
+use crate::pipeline::{self, Pipeline};
 use flowmeter_naming as names;
 
 /// The instrumentation scope of application-defined metrics (scope labels are off in the

@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 
 use prometheus::proto::{MetricFamily, MetricType};
 
-use crate::telemetry::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// The families of `pipeline`'s registry that the text encoder writes: the registry's
 /// `gather` with a panicking collector caught (logged once, nothing gathered), and without
@@ -88,7 +88,7 @@ fn warn_overflowed_once(families: &[MetricFamily]) -> Vec<String> {
              values; bound it, or raise the limit with `.cardinality_limit(n)` on the metric's \
              flowmeter::app builder, or for every instrument with \
              TelemetryBuilder::cardinality_limit (default {default}). Logged once per metric.",
-            default = crate::telemetry::cardinality::DEFAULT_CARDINALITY_LIMIT,
+            default = crate::pipeline::cardinality::DEFAULT_CARDINALITY_LIMIT,
         );
         warned_now.push(name.to_owned());
     }
@@ -103,17 +103,16 @@ pub(super) mod tests {
 
     use super::*;
     use crate::exporter::{metadata, render, summary};
-    use crate::telemetry::Config;
 
     /// An enabled pipeline reading `registry`, not installed.
     pub(in crate::exporter) fn pipeline(registry: prometheus::Registry) -> Pipeline {
-        pipeline_with(registry, Config::default())
+        pipeline_with(registry, true)
     }
 
-    fn pipeline_with(registry: prometheus::Registry, config: Config) -> Pipeline {
+    fn pipeline_with(registry: prometheus::Registry, enabled: bool) -> Pipeline {
         let meters = SdkMeterProvider::builder().build();
         let tracers = SdkTracerProvider::builder().build();
-        Pipeline::new(config, meters, registry, tracers)
+        Pipeline::new(enabled, "flowmeter".into(), meters, registry, tracers)
     }
 
     struct Panicking(Vec<Desc>);
@@ -144,8 +143,7 @@ pub(super) mod tests {
         let gauge = prometheus::IntGauge::new("answer", "the answer").unwrap();
         gauge.set(42);
         registry.register(Box::new(gauge)).unwrap();
-        let config = Config { enabled: false, ..Config::default() };
-        assert!(gather(&pipeline_with(registry.clone(), config)).is_empty());
+        assert!(gather(&pipeline_with(registry.clone(), false)).is_empty());
         assert_eq!(gather(&pipeline(registry)).len(), 1);
     }
 

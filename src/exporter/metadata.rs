@@ -8,7 +8,7 @@ use prometheus::proto::{MetricFamily, MetricType};
 use serde::Serialize;
 
 use super::gather::gather;
-use crate::telemetry::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// Prometheus metric type of an exported family, as its `# TYPE` line names it.
 ///

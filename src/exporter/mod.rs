@@ -43,11 +43,11 @@ mod metadata;
 mod render;
 mod responses;
 mod routes;
-pub(crate) mod security_config;
 mod server;
 mod summary;
 mod tls;
 
+pub(crate) use auth::REDACTED;
 pub use auth::ScrapeAuth;
 pub use limits::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_BODY_BYTES,
@@ -56,7 +56,8 @@ pub use limits::{
 pub use metadata::{MetricKind, MetricMetadata, metadata};
 pub use render::{METRICS_CONTENT_TYPE, render, render_into};
 pub use routes::{
-    ALLOWED_METHODS, CATALOG_PATH, Endpoints, HEALTH_PATH, METADATA_PATH, SUMMARY_PATH,
+    ALLOWED_METHODS, CATALOG_PATH, DEFAULT_METRICS_PATH, Endpoints, HEALTH_PATH, METADATA_PATH,
+    SUMMARY_PATH,
 };
 pub use server::MetricsServer;
 pub use summary::{MetricSummary, SeriesSummary, Summary, summary};

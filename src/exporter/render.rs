@@ -6,7 +6,7 @@ use prometheus::TextEncoder;
 use prometheus::proto::MetricFamily;
 
 use super::gather::gather;
-use crate::telemetry::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// The `Content-Type` of the text exposition: format 0.0.4, UTF-8.
 pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

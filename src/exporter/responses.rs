@@ -13,7 +13,7 @@ use super::metadata::metadata;
 use super::render::{METRICS_CONTENT_TYPE, render};
 use super::summary::summary;
 use crate::metrics::{CallsiteMeta, MetricInfo, callsite, catalog};
-use crate::telemetry::pipeline::{self, Pipeline};
+use crate::pipeline::{self, Pipeline};
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";

@@ -19,8 +19,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::auth::ScrapeAuth;
 use super::limits::DEFAULT_MAX_BODY_BYTES;
 use super::responses::{catalog_json, metadata_json, metrics, summary_json, text, without_body};
-use crate::telemetry::config::DEFAULT_METRICS_PATH;
 
+/// Default path of the exposition.
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 /// Path of the catalog: every metric flowmeter *declares* (whether recorded yet or not) and
 /// every instrumented call site, as JSON. For what is exported right now, see
 /// [`METADATA_PATH`].
@@ -270,7 +271,7 @@ impl<B> Service<Request<B>> for Endpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::pipeline;
+    use crate::pipeline;
 
     fn request(method: Method, path: &str) -> Request<()> {
         Request::builder().method(method).uri(path).body(()).unwrap()

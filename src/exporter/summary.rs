@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::gather::gather;
 use super::metadata::MetricKind;
-use crate::telemetry::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// The current values of every exported metric family, keyed by the family name exactly as
 /// its `# TYPE` line has it. What `/summary` serves, as JSON:

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::error::McpError;
 use crate::exporter::{self, MetricMetadata, Summary};
-use crate::telemetry::pipeline::{self, Pipeline};
+use crate::pipeline::{self, Pipeline};
 
 /// One of the three tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

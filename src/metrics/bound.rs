@@ -19,7 +19,7 @@ use super::keys;
 use super::recording::Recording;
 use super::status::Status;
 use super::stripes::{Pending, Stripes};
-use crate::telemetry::pipeline::{self, Pipeline};
+use crate::pipeline::{self, Pipeline};
 
 /// The handles of one attribute set, bound for every status, and the stripes its executions
 /// wait in.

@@ -17,7 +17,7 @@ use super::instruments::InstrumentFactory;
 use super::keys;
 use super::objective::Goal;
 use super::recording::Recording;
-use crate::telemetry::pipeline::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// What the macro knows about a call site at compile time.
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -26,7 +26,7 @@ pub use status::Status;
 
 pub(crate) use objective::declare_objective;
 
-use crate::telemetry::pipeline::Pipeline;
+use crate::pipeline::Pipeline;
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
 
@@ -37,7 +37,7 @@ pub(crate) fn instruments_of(pipeline: &Pipeline) -> &'static Instruments {
 
 /// The catalog instruments, if an enabled pipeline is installed. Primitives record through these.
 pub fn instruments() -> Option<&'static Instruments> {
-    let pipeline = crate::telemetry::pipeline::get()?;
+    let pipeline = crate::pipeline::get()?;
     pipeline.is_enabled().then(|| instruments_of(pipeline))
 }
 

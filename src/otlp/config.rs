@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::headers::{is_header_name, is_header_value, parse_headers, redact_headers};
-use crate::telemetry::config::error;
-use crate::telemetry::{ConfigError, Origin};
+use crate::error::config_error as error;
+use crate::error::{ConfigError, Origin};
 
 /// Default export timeout (the OTLP exporter specification's 10 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

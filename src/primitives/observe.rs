@@ -15,7 +15,7 @@ use crate::metrics::keys;
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;
 use crate::metrics::{Status, instruments_of};
-use crate::telemetry::pipeline::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// The name, kind and bound instruments of one primitive instance.
 ///

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use opentelemetry::metrics::{AsyncInstrument, Meter};
 use sysinfo::{DiskRefreshKind, Disks, MemoryRefreshKind, System};
 
-use crate::telemetry::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// Registers the `system_cpu_percent`, `system_memory_percent` and `system_disk_percent`
 /// gauges (see the [module docs](super) for what each measures) on the pipeline's meter.
@@ -23,7 +23,7 @@ use crate::telemetry::Pipeline;
 /// # Ok(()) }
 /// ```
 pub fn register_system_metrics(pipeline: &Pipeline) {
-    if !pipeline.config().enabled || !pipeline.claim_host_gauges() {
+    if !pipeline.is_enabled() || !pipeline.claim_host_gauges() {
         return;
     }
     let sampler = Arc::new(HostSampler::new());

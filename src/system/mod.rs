@@ -1,7 +1,7 @@
 //! Opt-in process and host metrics (the `system` cargo feature).
 //!
-//! Switched on with [`TelemetryBuilder::process_metrics`] and
-//! [`TelemetryBuilder::system_metrics`] (or `FLOWMETER_PROCESS_METRICS` /
+//! Switched on with [`TelemetryBuilder::process_metrics`](crate::TelemetryBuilder::process_metrics) and
+//! [`TelemetryBuilder::system_metrics`](crate::TelemetryBuilder::system_metrics) (or `FLOWMETER_PROCESS_METRICS` /
 //! `FLOWMETER_SYSTEM_METRICS`, or the config file keys `process_metrics` / `system_metrics`);
 //! both are off by default. For a pipeline installed without them, the free functions
 //! [`register_process_collector`] and [`register_system_metrics`] add them later.
@@ -63,9 +63,7 @@ pub use host::register_system_metrics;
 pub use process::register_process_collector;
 
 use crate::error::Error;
-use crate::telemetry::Pipeline;
-#[cfg(doc)]
-use crate::telemetry::TelemetryBuilder;
+use crate::pipeline::Pipeline;
 
 /// The Prometheus names of the process metrics, as exported.
 pub const PROCESS_METRICS: [&str; 7] = [
@@ -84,18 +82,21 @@ pub const SYSTEM_METRICS: [&str; 3] =
 
 /// Registers what the pipeline's configuration asks for (at install, before the pipeline is
 /// published). The configuration was checked against this build when it was resolved.
-pub(crate) fn register_configured(pipeline: &Pipeline) -> Result<(), Error> {
-    let config = pipeline.config();
-    if !config.enabled {
+pub(crate) fn register_configured(
+    pipeline: &Pipeline,
+    process_metrics: bool,
+    system_metrics: bool,
+) -> Result<(), Error> {
+    if !pipeline.is_enabled() {
         return Ok(());
     }
     #[cfg(target_os = "linux")]
-    if config.process_metrics {
+    if process_metrics {
         register_process_collector(pipeline).map_err(|e| {
             Error::OpenTelemetry(format!("cannot register the process collector: {e}"))
         })?;
     }
-    if config.system_metrics {
+    if system_metrics {
         register_system_metrics(pipeline);
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use prometheus::process_collector::ProcessCollector;
 
-use crate::telemetry::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// Registers the prometheus crate's `ProcessCollector` for this process into the pipeline's
 /// registry, so the exposition carries [`PROCESS_METRICS`](super::PROCESS_METRICS). Linux
@@ -23,7 +23,7 @@ use crate::telemetry::Pipeline;
 /// The registry's error when another collector already exports one of these names with a
 /// different help text or labels.
 pub fn register_process_collector(pipeline: &Pipeline) -> Result<(), prometheus::Error> {
-    if !pipeline.config().enabled {
+    if !pipeline.is_enabled() {
         return Ok(());
     }
     match pipeline.registry().register(Box::new(ProcessCollector::for_self())) {

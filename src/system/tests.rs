@@ -5,11 +5,10 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use super::*;
-use crate::telemetry::Config;
 
 /// A pipeline like install builds: the Prometheus bridge reading the meter provider into
 /// the pipeline's registry.
-fn pipeline(config: Config) -> Pipeline {
+fn pipeline(enabled: bool) -> Pipeline {
     let registry = prometheus::Registry::new();
     let bridge = opentelemetry_prometheus::exporter()
         .with_registry(registry.clone())
@@ -18,21 +17,23 @@ fn pipeline(config: Config) -> Pipeline {
         .build()
         .unwrap();
     let meters = SdkMeterProvider::builder().with_reader(bridge).build();
-    Pipeline::new(config, meters, registry, SdkTracerProvider::builder().build())
+    Pipeline::new(
+        enabled,
+        "flowmeter".into(),
+        meters,
+        registry,
+        SdkTracerProvider::builder().build(),
+    )
 }
 
 fn families(pipeline: &Pipeline) -> Vec<String> {
     pipeline.registry().gather().iter().map(|f| f.name().to_owned()).collect()
 }
 
-fn asking_for_both(enabled: bool) -> Config {
-    Config { enabled, process_metrics: true, system_metrics: true, ..Config::default() }
-}
-
 #[test]
 fn disabled_pipeline_registers_nothing() {
-    let pipeline = pipeline(asking_for_both(false));
-    register_configured(&pipeline).unwrap();
+    let pipeline = pipeline(false);
+    register_configured(&pipeline, true, true).unwrap();
     #[cfg(target_os = "linux")]
     register_process_collector(&pipeline).unwrap();
     register_system_metrics(&pipeline);
@@ -41,15 +42,15 @@ fn disabled_pipeline_registers_nothing() {
 
 #[test]
 fn off_by_default_registers_nothing() {
-    let pipeline = pipeline(Config::default());
-    register_configured(&pipeline).unwrap();
+    let pipeline = pipeline(true);
+    register_configured(&pipeline, false, false).unwrap();
     assert_eq!(families(&pipeline), Vec::<String>::new());
 }
 
 #[test]
 fn enabled_pipeline_registers_what_it_asks_for() {
-    let pipeline = pipeline(asking_for_both(true));
-    register_configured(&pipeline).unwrap();
+    let pipeline = pipeline(true);
+    register_configured(&pipeline, true, true).unwrap();
     let names = families(&pipeline);
     for name in SYSTEM_METRICS {
         assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
@@ -64,9 +65,8 @@ fn enabled_pipeline_registers_what_it_asks_for() {
 
 #[test]
 fn only_system_metrics_leaves_out_process_metrics() {
-    let config = Config { system_metrics: true, ..Config::default() };
-    let pipeline = pipeline(config);
-    register_configured(&pipeline).unwrap();
+    let pipeline = pipeline(true);
+    register_configured(&pipeline, false, true).unwrap();
     let names = families(&pipeline);
     assert!(names.iter().all(|n| !n.starts_with("process_")), "{names:?}");
     assert!(names.iter().any(|n| n == "system_cpu_percent"), "{names:?}");

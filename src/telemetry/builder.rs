@@ -7,8 +7,8 @@ use opentelemetry_sdk::trace::{
     SdkTracerProvider, ShouldSample, SpanExporter, SpanProcessor, TracerProviderBuilder,
 };
 
-use super::cardinality;
 use super::config::RawConfig;
+use crate::pipeline::cardinality;
 
 mod install;
 
@@ -277,10 +277,10 @@ impl TelemetryBuilder {
     /// The most distinct label sets each instrument keeps; measurements with a label set
     /// beyond it are folded into one series labelled `otel_metric_overflow="true"`, so a label
     /// fed unbounded values cannot exhaust memory. Default 2000
-    /// ([`DEFAULT_CARDINALITY_LIMIT`](crate::telemetry::cardinality::DEFAULT_CARDINALITY_LIMIT),
+    /// ([`DEFAULT_CARDINALITY_LIMIT`](crate::telemetry::DEFAULT_CARDINALITY_LIMIT),
     /// the OpenTelemetry SDK's). Application metrics can declare their own. `install` rejects
     /// 0 and values above
-    /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::cardinality::MAX_CARDINALITY_LIMIT).
+    /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::MAX_CARDINALITY_LIMIT).
     pub fn cardinality_limit(mut self, limit: usize) -> Self {
         self.cardinality_limit = limit;
         self

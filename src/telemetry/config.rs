@@ -1,20 +1,20 @@
 //! Configuration: from the builder, then `FLOWMETER_*` environment variables, then an optional
 //! TOML file, then defaults (a value set earlier in that list wins).
 
-use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::exporter::security_config::{self, RawSecurity};
-use crate::exporter::{ScrapeAuth, TlsFiles};
+mod security;
 
-pub(crate) use values::error;
+use crate::exporter::{DEFAULT_METRICS_PATH, ScrapeAuth, TlsFiles};
+use security::RawSecurity;
+
+pub(crate) use crate::error::config_error as error;
+use crate::error::{ConfigError, Origin};
 use values::{line_and_column, parse_bool, parse_listen, parse_namespace, parse_path};
 
 /// Default listen address: loopback only, the port OpenTelemetry reserves for Prometheus.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
-/// Default path of the exposition.
-pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 /// Default namespace of flowmeter's own metric names.
 pub const DEFAULT_NAMESPACE: &str = "flowmeter";
 
@@ -85,44 +85,6 @@ impl Default for Config {
             tls: None,
         }
     }
-}
-
-/// Where a configuration value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// A builder method.
-    Builder,
-    /// An environment variable.
-    Env(&'static str),
-    /// A config file.
-    File(PathBuf),
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Builder => f.write_str("the builder"),
-            Origin::Env(var) => write!(f, "environment variable {var}"),
-            Origin::File(path) => write!(f, "config file {}", path.display()),
-        }
-    }
-}
-
-/// An invalid configuration value: names the field, the value and its origin.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
-pub struct ConfigError {
-    /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
-    /// `process_metrics`, `system_metrics`, `bearer_token[_file]`, `basic_auth_username`,
-    /// `basic_auth_password[_file]`, `tls_cert_file`, `tls_key_file`, `config_file`,
-    /// `cardinality_limit`).
-    pub field: &'static str,
-    /// The rejected value as given; a secret shows as `<redacted>`, a secret file by path.
-    pub value: String,
-    /// Where it came from.
-    pub origin: Origin,
-    /// What is wrong with it.
-    pub reason: String,
 }
 
 /// Unvalidated values of one source; `None` leaves the field to the next source.
@@ -355,7 +317,7 @@ fn resolve_fields(
             return Err(error("system_metrics", v, o, reason));
         }
     }
-    let security = security_config::resolve(layers, config.enabled, available.tls)?;
+    let security = security::resolve(layers, config.enabled, available.tls)?;
     (config.auth, config.tls) = (security.auth, security.tls);
     Ok(config)
 }

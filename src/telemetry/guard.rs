@@ -8,8 +8,8 @@ use tracing_subscriber::registry::LookupSpan;
 use super::builder::TelemetryBuilder;
 use super::config::Config;
 use super::layer::{Readers, TracingLayer};
-use super::pipeline::Pipeline;
 use crate::exporter::{MetricMetadata, MetricsServer, Summary};
+use crate::pipeline::Pipeline;
 
 /// The installed telemetry pipeline. Keep it alive for the life of the program: dropping it
 /// stops the endpoint, flushes spans and metrics and shuts the providers down (instrumented
@@ -21,8 +21,11 @@ use crate::exporter::{MetricMetadata, MetricsServer, Summary};
 #[derive(Debug)]
 #[must_use = "dropping Telemetry shuts the pipeline down; keep it for the life of the program"]
 pub struct Telemetry {
+    config: Config,
     pipeline: &'static Pipeline,
     server: Option<MetricsServer>,
+    #[cfg(feature = "otlp")]
+    otlp: Option<std::sync::Arc<crate::otlp::OtlpHandle>>,
 }
 
 impl Telemetry {
@@ -31,13 +34,30 @@ impl Telemetry {
         TelemetryBuilder::default()
     }
 
-    pub(crate) fn new(pipeline: &'static Pipeline, server: Option<MetricsServer>) -> Self {
-        Telemetry { pipeline, server }
+    pub(crate) fn new(
+        config: Config,
+        pipeline: &'static Pipeline,
+        server: Option<MetricsServer>,
+        #[cfg(feature = "otlp")] otlp: Option<std::sync::Arc<crate::otlp::OtlpHandle>>,
+    ) -> Self {
+        Telemetry {
+            config,
+            pipeline,
+            server,
+            #[cfg(feature = "otlp")]
+            otlp,
+        }
     }
 
     /// The resolved configuration.
     pub fn config(&self) -> &Config {
-        self.pipeline.config()
+        &self.config
+    }
+
+    /// The OTLP exporters' health, when OTLP is on (`otlp` cargo feature).
+    #[cfg(feature = "otlp")]
+    pub fn otlp(&self) -> Option<&crate::otlp::OtlpHandle> {
+        self.otlp.as_deref()
     }
 
     /// The pipeline: meter and tracer providers and the Prometheus registry.

@@ -39,7 +39,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::pipeline::SCOPE_NAME;
+use crate::pipeline::SCOPE_NAME;
 
 /// Crates whose spans are not exported: HTTP/2 and HTTP clients and servers, gRPC, tower's
 /// middleware and OpenTelemetry itself, matched on the first segment of the span's target.

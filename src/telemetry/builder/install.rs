@@ -9,11 +9,12 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 use super::TelemetryBuilder;
 use crate::error::Error;
+use crate::error::Origin;
 use crate::exporter::{Endpoints, MetricsServer, ServerOptions};
-use crate::telemetry::cardinality;
-use crate::telemetry::config::{self, Layer, Origin, RawConfig};
+use crate::pipeline::Pipeline;
+use crate::pipeline::cardinality;
+use crate::telemetry::config::{self, Layer, RawConfig};
 use crate::telemetry::guard::Telemetry;
-use crate::telemetry::pipeline::Pipeline;
 
 impl TelemetryBuilder {
     /// Resolves the configuration, installs the pipeline for the process and, unless
@@ -58,15 +59,37 @@ impl TelemetryBuilder {
             .build();
         let tracer_provider = tracer.with_resource(resource).build();
 
-        let pipeline = Pipeline::new(config, meter_provider, registry, tracer_provider);
+        let pipeline = Pipeline::new(
+            config.enabled,
+            config.namespace.clone(),
+            meter_provider,
+            registry,
+            tracer_provider,
+        );
+        // Stopped after the providers' final flush, which may go through its gRPC runtime.
         #[cfg(feature = "otlp")]
-        let pipeline = pipeline.with_otlp(otlp);
+        let otlp = otlp.map(std::sync::Arc::new);
+        #[cfg(feature = "otlp")]
+        let pipeline = match otlp.clone() {
+            Some(otlp) => pipeline.after_shutdown(move || otlp.shutdown()),
+            None => pipeline,
+        };
         // Before publishing, so a failure leaves the process uninstalled.
         #[cfg(feature = "system")]
-        crate::system::register_configured(&pipeline)?;
+        crate::system::register_configured(
+            &pipeline,
+            config.process_metrics,
+            config.system_metrics,
+        )?;
         let pipeline = pipeline.publish()?;
         crate::metrics::warm_up(pipeline);
-        let telemetry = Telemetry::new(pipeline, server);
+        let telemetry = Telemetry::new(
+            config,
+            pipeline,
+            server,
+            #[cfg(feature = "otlp")]
+            otlp,
+        );
         if pipeline.is_enabled() && self.install_subscriber {
             telemetry.install_global_subscriber();
         }

@@ -2,20 +2,9 @@
 
 use std::net::SocketAddr;
 
-use super::{ConfigError, Origin};
+use super::error;
+use crate::error::{ConfigError, Origin};
 use flowmeter_naming as names;
-
-/// A [`ConfigError`] for `field` = `value` from `origin`: the one constructor every
-/// configuration check uses (the config file and its fields, the builder's own checks, the
-/// security settings and the OTLP settings).
-pub(crate) fn error(
-    field: &'static str,
-    value: &str,
-    origin: &Origin,
-    reason: impl Into<String>,
-) -> ConfigError {
-    ConfigError { field, value: value.to_owned(), origin: origin.clone(), reason: reason.into() }
-}
 
 /// The 1-based line and column (in characters) of byte `offset` of `text`.
 pub(super) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {

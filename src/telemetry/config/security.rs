@@ -6,9 +6,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::auth::{REDACTED, ScrapeAuth};
-use super::tls::TlsFiles;
-use crate::telemetry::config::{ConfigError, Layer, Origin, RawConfig, error};
+use super::{Layer, RawConfig, error};
+use crate::error::{ConfigError, Origin};
+use crate::exporter::{REDACTED, ScrapeAuth, TlsFiles};
 
 /// The cargo feature serving HTTPS needs.
 const TLS_FEATURE: &str = "tls";

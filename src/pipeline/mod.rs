@@ -1,4 +1,9 @@
-//! The installed pipeline: one per process, published once.
+//! Layer 1, the installed pipeline: one per process, published once. The meter provider
+//! (reading into the Prometheus bridge), the tracer provider, the registry, the namespace and
+//! the on/off switch that every layer above reads. Imports nothing of flowmeter but the error
+//! type.
+
+pub(crate) mod cardinality;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,17 +13,19 @@ use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use super::config::Config;
 use crate::error::Error;
 
 /// The instrumentation scope of flowmeter's own instruments.
-pub const SCOPE_NAME: &str = "flowmeter";
+pub(crate) const SCOPE_NAME: &str = "flowmeter";
 
-/// The meter provider (reading into the Prometheus bridge), the tracer provider and the
-/// configuration they were built from.
-#[derive(Debug)]
+/// What runs at shutdown after the providers are flushed (the OTLP exporters' runtime).
+type ShutdownHook = Box<dyn FnOnce() + Send + Sync>;
+
+/// The meter provider (reading into the Prometheus bridge), the tracer provider, the
+/// registry, and whether and under which namespace flowmeter records.
 pub struct Pipeline {
-    config: Config,
+    enabled: bool,
+    namespace: String,
     meter_provider: SdkMeterProvider,
     meter: Meter,
     registry: prometheus::Registry,
@@ -28,29 +35,42 @@ pub struct Pipeline {
     /// (and run) once per registration.
     #[cfg(feature = "system")]
     host_gauges: AtomicBool,
-    /// The OTLP exporters' runtime and health, when OTLP is on.
-    #[cfg(feature = "otlp")]
-    otlp: Option<crate::otlp::OtlpHandle>,
+    /// Run once, last, at shutdown.
+    after_shutdown: std::sync::Mutex<Option<ShutdownHook>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("enabled", &self.enabled)
+            .field("namespace", &self.namespace)
+            .field("meter_provider", &self.meter_provider)
+            .field("tracer_provider", &self.tracer_provider)
+            .field("shut_down", &self.shut_down)
+            .finish_non_exhaustive()
+    }
 }
 
 static GLOBAL: OnceLock<Pipeline> = OnceLock::new();
 
 /// The installed pipeline, if any.
 #[inline]
-pub fn get() -> Option<&'static Pipeline> {
+pub(crate) fn get() -> Option<&'static Pipeline> {
     GLOBAL.get()
 }
 
 impl Pipeline {
     pub(crate) fn new(
-        config: Config,
+        enabled: bool,
+        namespace: String,
         meter_provider: SdkMeterProvider,
         registry: prometheus::Registry,
         tracer_provider: SdkTracerProvider,
     ) -> Self {
         let meter = meter_provider.meter_with_scope(scope().build());
         Pipeline {
-            config,
+            enabled,
+            namespace,
             meter_provider,
             meter,
             registry,
@@ -58,22 +78,21 @@ impl Pipeline {
             shut_down: AtomicBool::new(false),
             #[cfg(feature = "system")]
             host_gauges: AtomicBool::new(false),
-            #[cfg(feature = "otlp")]
-            otlp: None,
+            after_shutdown: std::sync::Mutex::new(None),
         }
     }
 
-    /// Keeps the OTLP exporters' handle, stopped after the providers at shutdown.
-    #[cfg(feature = "otlp")]
-    pub(crate) fn with_otlp(mut self, otlp: Option<crate::otlp::OtlpHandle>) -> Self {
-        self.otlp = otlp;
-        self
+    /// The installed pipeline, if any (`None` before `install()`).
+    pub fn installed() -> Option<&'static Pipeline> {
+        get()
     }
 
-    /// The OTLP exporters' handle, when OTLP is on.
-    #[cfg(feature = "otlp")]
-    pub fn otlp(&self) -> Option<&crate::otlp::OtlpHandle> {
-        self.otlp.as_ref()
+    /// Runs `hook` once, after the providers are flushed and shut down (the OTLP exporters'
+    /// runtime, which the final exports go through, is stopped this way).
+    pub(crate) fn after_shutdown(self, hook: impl FnOnce() + Send + Sync + 'static) -> Self {
+        *self.after_shutdown.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(Box::new(hook));
+        self
     }
 
     /// Publishes the pipeline for the process. A second call is [`Error::AlreadyInstalled`]:
@@ -92,20 +111,15 @@ impl Pipeline {
         }
     }
 
-    /// The resolved configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// Whether anything is recorded.
     #[inline]
     pub fn is_enabled(&self) -> bool {
-        self.config.enabled && !self.shut_down.load(Ordering::Relaxed)
+        self.enabled && !self.shut_down.load(Ordering::Relaxed)
     }
 
     /// The namespace of flowmeter's metric names.
     pub fn namespace(&self) -> &str {
-        &self.config.namespace
+        &self.namespace
     }
 
     /// The meter of flowmeter's own instruments.
@@ -158,9 +172,10 @@ impl Pipeline {
         let _ = self.meter_provider.force_flush();
         let _ = self.meter_provider.shutdown();
         // Last: the final exports above may go through the gRPC runtime.
-        #[cfg(feature = "otlp")]
-        if let Some(otlp) = &self.otlp {
-            otlp.shutdown();
+        let hook =
+            self.after_shutdown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(hook) = hook {
+            hook();
         }
     }
 }
