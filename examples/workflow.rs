@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use flowmeter::Telemetry;
 use flowmeter::llm::{Budget, BudgetPolicy, OpenAiUsage, Period, Usage, UsageError};
+use flowmeter::metrics::Goal;
 use flowmeter::primitives::{
     Backoff, Compose as _, Context, LlmOutput, LlmResponse, Workflow, cached, llm_call, retry,
     step, timeout,
@@ -147,7 +148,12 @@ fn pipeline() -> Workflow<impl flowmeter::primitives::Primitive<u32, Output = En
     .key(|notes: &Vec<LlmOutput<String>>| notes[1].output.clone())
     .time_to_live(Duration::from_secs(60));
     let annotate = (summarize | classify).named("annotate");
+    // Its objectives, declared in code: `/catalog` lists them, and
+    // `flowmeter rules --catalog http://HOST:PORT/catalog` writes their SLO rules and alerts.
     Workflow::new("document_pipeline", fetch.then(annotate).then(enrich).named("pipeline"))
+        .objective(Goal::SuccessRate { ratio: 0.99 })
+        .and_then(|w| w.objective(Goal::Latency { threshold_seconds: 0.5, ratio: 0.95 }))
+        .expect("0.5 s is a boundary of the duration histogram")
 }
 
 /// Prints the spans of one trace as an indented tree.

@@ -127,6 +127,67 @@ async fn catalog_lists_every_metric_and_the_call_sites() {
     assert!(doc["callsites"].is_array(), "{doc}");
 }
 
+#[flowmeter::instrumented(objective(success_rate = 0.995))]
+fn with_an_objective() {}
+
+/// What the generator needs from a running service: the metrics declared through
+/// `flowmeter::app` (even before their first recording) and every objective declared in code,
+/// on call sites and on workflows.
+#[tokio::test]
+async fn catalog_lists_app_metrics_and_objectives_declared_in_code() {
+    use flowmeter::metrics::Goal;
+    use flowmeter::primitives::{Context, Workflow, step};
+    let _histogram = flowmeter::app::histogram("catalog.test.wait")
+        .help("Time spent waiting")
+        .unit("s")
+        .labels(["queue"])
+        .buckets([0.1, 1.0])
+        .build()
+        .unwrap();
+    let _workflow = Workflow::new(
+        "catalog_test_flow",
+        step(
+            "catalog_test_step",
+            |x: u32, _ctx: Context| async move { Ok::<_, std::io::Error>(x) },
+        ),
+    )
+    .objective(Goal::Latency { threshold_seconds: 1.0, ratio: 0.9 })
+    .unwrap();
+    with_an_objective();
+
+    let response = get(addr(), "/catalog").await;
+    let doc: serde_json::Value = serde_json::from_str(&response.body).expect("JSON");
+    assert_eq!(doc["flowmeter_version"], env!("CARGO_PKG_VERSION"));
+    let app = doc["app_metrics"].as_array().expect("app_metrics array");
+    let wait = app.iter().find(|m| m["name"] == "catalog.test.wait").expect("declared: {doc}");
+    assert_eq!(wait["prometheus_name"], "catalog_test_wait_seconds");
+    assert_eq!(wait["type"], "histogram");
+    assert_eq!(wait["unit"], "s");
+    assert_eq!(wait["description"], "Time spent waiting");
+    assert_eq!(wait["labels"], serde_json::json!(["queue"]));
+    assert_eq!(wait["buckets"], serde_json::json!([0.1, 1.0]));
+
+    let objectives = doc["objectives"].as_array().expect("objectives array");
+    let of = |target: serde_json::Value| -> Vec<&serde_json::Value> {
+        objectives.iter().filter(|o| o["target"] == target).map(|o| &o["goal"]).collect()
+    };
+    assert_eq!(
+        of(serde_json::json!({"workflow": "catalog_test_flow"})),
+        [&serde_json::json!({"latency": {"threshold_seconds": 1.0, "ratio": 0.9}})]
+    );
+    assert_eq!(
+        of(serde_json::json!({"primitive": "with_an_objective"})),
+        [&serde_json::json!({"success_rate": {"ratio": 0.995}})]
+    );
+    let site = doc["callsites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "with_an_objective")
+        .expect("the call site is listed");
+    assert_eq!(site["objectives"], serde_json::json!([{"success_rate": {"ratio": 0.995}}]));
+}
+
 #[tokio::test]
 async fn health_is_ok() {
     let response = get(addr(), "/health").await;

@@ -228,7 +228,7 @@ fn every_flowmeter_family_is_in_the_catalog_with_its_type_help_and_labels() {
             .iter()
             .find(|m| &m.prometheus_name == family)
             .unwrap_or_else(|| panic!("{family} not in catalog"));
-        assert_eq!(ty, entry.prometheus_type, "{family}");
+        assert_eq!(*ty, entry.prometheus_type, "{family}");
         assert_eq!(scraped.help[family], entry.description, "{family}");
         let allowed: BTreeSet<&str> =
             entry.labels.iter().map(String::as_str).chain(["le", "team"]).collect();

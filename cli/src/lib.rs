@@ -6,13 +6,14 @@
 //! This crate is kept out of the runtime a program links (as `sqlx-cli` and `diesel_cli` are):
 //! a service depends on `flowmeter` only, and this crate (its `flowmeter` binary, or the
 //! library from a build step) reads what the service declares, from its `/catalog` endpoint
-//! (`flowmeter rules --catalog URL`) or from the linked catalog data.
+//! ([`ServiceCatalog::read`], `flowmeter rules --catalog URL`) or from the linked catalog data.
 //!
 //! [`generate`] writes the whole `observability/` tree for a namespace; the `flowmeter`
 //! binary's `rules` command calls it, and a test compares the checked-in tree with it.
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
 mod alerts;
+mod catalog;
 pub mod check;
 mod compat;
 pub mod dashboards;
@@ -26,6 +27,7 @@ mod slo;
 
 use std::path::PathBuf;
 
+pub use catalog::{CatalogError, ServiceCatalog};
 pub use dashboards::panel_expressions;
 pub use metric_names::MetricNames;
 pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};

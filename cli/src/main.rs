@@ -1,7 +1,7 @@
 //! The `flowmeter` command line.
 //!
 //! ```text
-//! flowmeter rules --out DIR [--namespace NS] [--objectives FILE] [--target HOST:PORT] [--check] [--prune]
+//! flowmeter rules --out DIR [--namespace NS | --catalog URL|FILE] [--objectives FILE] [--target HOST:PORT] [--check] [--prune]
 //! flowmeter check --rules FILE|DIR... [--dashboards FILE|DIR...] --metrics URL|FILE|- [--ignore-label L]...
 //! flowmeter demo [--listen ADDR] [--namespace NS] [--once]
 //! ```
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use flowmeter::telemetry::config::{DEFAULT_LISTEN, DEFAULT_NAMESPACE};
 use flowmeter_cli::check::{self, Checker, Drift, Exposition, Source, SourceKind};
-use flowmeter_cli::{GenerateConfig, generate, parse_objectives};
+use flowmeter_cli::{GenerateConfig, ServiceCatalog, generate, parse_objectives};
 use flowmeter_naming::validate_identifier;
 
 /// Prometheus rules, alerts and Grafana dashboards for flowmeter's metrics: generate them,
@@ -30,6 +30,7 @@ struct Cli {
 
 const EXAMPLES: &str = "Examples:
   flowmeter rules --out observability --objectives observability/objectives.toml
+  flowmeter rules --out my-service --catalog http://127.0.0.1:9464/catalog
   flowmeter demo    # serves http://127.0.0.1:9464/metrics
   flowmeter check --rules observability/rules --dashboards observability/dashboards \\
       --metrics http://127.0.0.1:9464/metrics
@@ -55,6 +56,10 @@ struct RulesArgs {
     /// Metric namespace: the prefix of flowmeter's metric names.
     #[arg(long, default_value = DEFAULT_NAMESPACE)]
     namespace: String,
+    /// A running service's catalog (`http://HOST:PORT/catalog`, a saved copy, or `-`): its
+    /// namespace and the objectives declared in its code are used.
+    #[arg(long, value_name = "URL_OR_FILE", conflicts_with = "namespace")]
+    catalog: Option<String>,
     /// Objectives (TOML, `[[objective]]` entries) for SLO rules and burn-rate alerts.
     #[arg(long, value_name = "FILE")]
     objectives: Option<PathBuf>,
@@ -121,8 +126,22 @@ fn rules(args: RulesArgs) -> Result<ExitCode, String> {
             parse_objectives(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
     };
-    let config =
-        GenerateConfig { namespace: args.namespace, objectives, scrape_target: args.target };
+    let config = match &args.catalog {
+        Some(source) => {
+            let catalog = ServiceCatalog::read(source).map_err(|e| e.to_string())?;
+            if catalog.flowmeter_version.as_deref() != Some(env!("CARGO_PKG_VERSION")) {
+                eprintln!(
+                    "note: {source} is served by flowmeter {}, this generator is {}",
+                    catalog.flowmeter_version.as_deref().unwrap_or("(unknown)"),
+                    env!("CARGO_PKG_VERSION")
+                );
+            }
+            catalog.generate_config(objectives, args.target)
+        }
+        None => {
+            GenerateConfig { namespace: args.namespace, objectives, scrape_target: args.target }
+        }
+    };
     let files = generate(&config);
     let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
     if args.check {

@@ -293,3 +293,49 @@ fn bad_environment_variables_are_named_in_the_error() {
         }
     }
 }
+
+/// Objectives declared in code reach the generator through the service's `/catalog`: the
+/// workflow example declares `document_pipeline`'s two objectives on its `Workflow`, and
+/// `rules --catalog URL` writes their SLO rules (which pass `promtool check rules`) with no
+/// objectives file. With the shipped file added (it also holds `fetch`'s objective), the
+/// output is exactly the checked-in `observability/`.
+#[test]
+fn rules_from_a_running_services_catalog_include_the_objectives_declared_in_code() {
+    let addr = format!("127.0.0.1:{}", common::free_port());
+    let mut app = common::example("workflow");
+    app.args(["--interval-ms", "1000"]).env("FLOWMETER_LISTEN", &addr);
+    let _app = common::spawn_serving(app);
+    let url = format!("http://{addr}/catalog");
+
+    let dir = TempDir::new("from-catalog");
+    let out = dir.path().display().to_string();
+    let (output, _, stderr) = run(&["rules", "--catalog", &url, "--out", &out]);
+    assert!(output.status.success(), "{stderr}");
+    let slo = std::fs::read_to_string(dir.path().join("rules/flowmeter.slo.yml")).unwrap();
+    for expected in [
+        "slo: workflow-document_pipeline-success-rate",
+        "slo: workflow-document_pipeline-latency-0.5s",
+    ] {
+        assert!(slo.contains(expected), "{expected} missing from:\n{slo}");
+    }
+    assert!(!slo.contains("primitive_name=\"fetch\""), "fetch's objective is only in the file");
+    if common::tool_available("promtool") {
+        let check = Command::new("promtool")
+            .args(["check", "rules"])
+            .arg(dir.path().join("rules/flowmeter.slo.yml"))
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    }
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let objectives = root.join("observability/objectives.toml").display().to_string();
+    let shipped = root.join("observability").display().to_string();
+    let args = ["rules", "--catalog", &url, "--objectives", &objectives, "--out", &shipped];
+    let (output, stdout, stderr) = run(&[&args[..], &["--check"]].concat());
+    assert!(output.status.success(), "{stdout}{stderr}");
+
+    // A namespace comes from the catalog, never from both.
+    let (output, _, stderr) = run(&["rules", "--catalog", &url, "--namespace", "x", "--out", &out]);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+}

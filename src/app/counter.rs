@@ -30,6 +30,7 @@ impl CounterBuilder {
     /// the bridge appends `_total`, so `x.total` would be exported as `x_total_total`.
     pub fn build(self) -> Result<AppCounter, AppMetricError> {
         let spec = self.spec.build(InstrumentKind::Counter)?;
+        super::declared::declare(&spec, None);
         Ok(AppCounter { inner: Arc::new(Inner { spec, instrument: OnceLock::new() }) })
     }
 }

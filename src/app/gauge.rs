@@ -51,6 +51,7 @@ impl GaugeBuilder {
             }
             None => None,
         };
+        super::declared::declare(&spec, None);
         Ok(AppGauge { inner: Arc::new(Inner { spec, range, instrument: OnceLock::new() }) })
     }
 }

@@ -47,6 +47,7 @@ impl HistogramBuilder {
         names::validate_buckets(&self.buckets).map_err(|source| {
             AppMetricError::InvalidBuckets { metric: spec.name.clone(), source }
         })?;
+        super::declared::declare(&spec, Some(&self.buckets));
         Ok(AppHistogram {
             inner: Arc::new(Inner { spec, buckets: self.buckets, instrument: OnceLock::new() }),
         })

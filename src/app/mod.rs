@@ -97,6 +97,7 @@
 //! ```
 
 mod counter;
+mod declared;
 mod error;
 mod gauge;
 mod histogram;
@@ -106,6 +107,7 @@ mod timer;
 mod updown;
 
 pub use counter::{AppCounter, BoundAppCounter, CounterBuilder, counter};
+pub use declared::declared_metrics;
 pub use error::AppMetricError;
 pub use gauge::{AppGauge, BoundAppGauge, GaugeBuilder, gauge};
 pub use histogram::{

@@ -30,6 +30,7 @@ impl UpDownCounterBuilder {
     /// Validates the declaration.
     pub fn build(self) -> Result<AppUpDownCounter, AppMetricError> {
         let spec = self.spec.build(InstrumentKind::UpDownCounter)?;
+        super::declared::declare(&spec, None);
         Ok(AppUpDownCounter { inner: Arc::new(Inner { spec, instrument: OnceLock::new() }) })
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::metadata::metadata;
 use super::render::{METRICS_CONTENT_TYPE, render};
 use super::summary::summary;
-use crate::metrics::{CallsiteMeta, MetricInfo, callsite, catalog};
+use crate::metrics::{CallsiteMeta, MetricInfo, Objective, callsite, catalog, declared_objectives};
 use crate::pipeline::{self, Pipeline};
 
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -34,12 +34,21 @@ pub(super) fn metrics() -> Response<Full<Bytes>> {
     }
 }
 
-/// The `/catalog` document.
+/// The `/catalog` document: what the service declares, whether recorded yet or not, which is
+/// what `flowmeter rules --catalog URL` generates rules, alerts and dashboards from.
 #[derive(Serialize)]
 struct Catalog<'a> {
+    /// The flowmeter version that serves it (the generator warns on a different one).
+    flowmeter_version: &'static str,
     namespace: &'a str,
+    /// flowmeter's own metrics under the namespace.
     metrics: Vec<MetricInfo>,
+    /// Metrics declared through `flowmeter::app`.
+    app_metrics: Vec<MetricInfo>,
+    /// Every `#[instrumented]` call site, with the objectives declared on it.
     callsites: Vec<CallsiteMeta>,
+    /// Every objective declared in code: on call sites and on workflows built so far.
+    objectives: Vec<Objective>,
 }
 
 /// `/catalog`: the declared catalog, or `503` while no pipeline is installed.
@@ -54,7 +63,14 @@ pub(super) fn catalog_json() -> Response<Full<Bytes>> {
         );
     };
     let namespace = pipeline.namespace();
-    let doc = Catalog { namespace, metrics: catalog::list(namespace), callsites: callsite::list() };
+    let doc = Catalog {
+        flowmeter_version: env!("CARGO_PKG_VERSION"),
+        namespace,
+        metrics: catalog::list(namespace),
+        app_metrics: crate::app::declared_metrics(),
+        callsites: callsite::list(),
+        objectives: declared_objectives(),
+    };
     json("catalog", &doc, &ENCODE_FAILED)
 }
 

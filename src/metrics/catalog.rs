@@ -5,13 +5,13 @@
 //! compares the exposition of a real run against it, so a metric cannot be renamed in one
 //! place and left behind in another.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use flowmeter_naming as names;
 
 /// What kind of OpenTelemetry instrument a catalog entry is, and so which Prometheus type it
 /// becomes through the bridge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstrumentKind {
     /// A monotonic counter; exported as a Prometheus `counter` with a `_total` suffix.
@@ -328,8 +328,10 @@ pub const CATALOG: &[MetricDef] = &[
     MEASUREMENTS_REJECTED,
 ];
 
-/// One catalog entry as listed by `/catalog` and the rules generator.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One declared metric as `/catalog` lists it (flowmeter's own, from [`CATALOG`], and the
+/// application's, from [`flowmeter::app`](crate::app)) and the rules generator reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MetricInfo {
     /// OpenTelemetry instrument name.
     pub name: String,
@@ -339,11 +341,11 @@ pub struct MetricInfo {
     pub kind: InstrumentKind,
     /// Prometheus type (`counter`, `gauge`, `histogram`).
     #[serde(rename = "type")]
-    pub prometheus_type: &'static str,
+    pub prometheus_type: String,
     /// UCUM unit.
-    pub unit: &'static str,
+    pub unit: String,
     /// Description (Prometheus HELP).
-    pub description: &'static str,
+    pub description: String,
     /// Prometheus label names.
     pub labels: Vec<String>,
     /// Histogram boundaries, if a histogram.
@@ -360,9 +362,9 @@ pub fn list(namespace: &str) -> Vec<MetricInfo> {
             name: def.otel_name(namespace),
             prometheus_name: def.prometheus_name(namespace),
             kind: def.kind,
-            prometheus_type: def.kind.prometheus_type(),
-            unit: def.unit,
-            description: def.description,
+            prometheus_type: def.kind.prometheus_type().to_owned(),
+            unit: def.unit.to_owned(),
+            description: def.description.to_owned(),
             labels: def.prometheus_labels(),
             buckets: def.buckets.map(<[f64]>::to_vec),
         })

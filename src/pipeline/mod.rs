@@ -89,6 +89,7 @@ impl Pipeline {
 
     /// Runs `hook` once, after the providers are flushed and shut down (the OTLP exporters'
     /// runtime, which the final exports go through, is stopped this way).
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
     pub(crate) fn after_shutdown(self, hook: impl FnOnce() + Send + Sync + 'static) -> Self {
         *self.after_shutdown.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some(Box::new(hook));
