@@ -66,8 +66,7 @@ impl<'a> Execution<'a> {
 impl Drop for Execution<'_> {
     fn drop(&mut self) {
         if !self.finished && !self.span.is_disabled() {
-            let status = if std::thread::panicking() { Status::Panic } else { Status::Cancelled };
-            record_status(&self.span, status, None);
+            record_status(&self.span, Status::unfinished(), None);
         }
     }
 }

@@ -344,9 +344,9 @@ impl Budget {
             remaining_usd: remaining,
             exhausted: spent >= self.limit,
         };
-        if let Some(instruments) = crate::metrics::instruments() {
+        if let Some(instruments) = super::instruments::LLM.get() {
             // Under the lock, so the last value exported is the latest.
-            instruments.llm_budget_remaining.record(remaining, &self.attrs);
+            instruments.budget_remaining.record(remaining, &self.attrs);
         }
         if status.exhausted && pico > 0 && !state.warned {
             state.warned = true;

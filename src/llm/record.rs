@@ -27,6 +27,7 @@ use opentelemetry::KeyValue;
 use tracing::Span;
 
 use super::cost::{Cost, cost};
+use super::instruments::LLM;
 use super::price::ResolvedPrice;
 use super::usage::Usage;
 use crate::metrics::catalog::{self, keys};
@@ -91,18 +92,18 @@ pub fn record_call(
     if price.is_none() {
         warn_unpriced_once(usage.provider(), usage.model());
     }
-    let Some(instruments) = crate::metrics::instruments() else {
+    let Some(instruments) = LLM.get() else {
         return spent;
     };
     let llm = llm_attrs(usage, price);
-    instruments.llm_cost.add(spent.total_usd(), &llm);
+    instruments.cost.add(spent.total_usd(), &llm);
     if price.is_none() {
-        instruments.llm_unpriced_calls.add(1, &llm);
+        instruments.unpriced_calls.add(1, &llm);
     }
     let mut attrs = gen_ai_attrs(usage.operation(), usage.provider(), usage.model());
     for (kind, tokens) in [(INPUT, usage.input_tokens()), (OUTPUT, usage.output_tokens())] {
         attrs.push(KeyValue::new(keys::GEN_AI_TOKEN_TYPE, kind));
-        instruments.gen_ai_token_usage.record(tokens, &attrs);
+        instruments.token_usage.record(tokens, &attrs);
         attrs.pop();
     }
     record_duration(&mut attrs, duration_secs, error_type);
@@ -118,7 +119,7 @@ pub fn record_failed_call(
     duration_secs: f64,
     error_type: &str,
 ) {
-    if crate::metrics::instruments().is_some() {
+    if LLM.get().is_some() {
         let mut attrs = gen_ai_attrs(operation, provider, model);
         record_duration(&mut attrs, duration_secs, Some(error_type));
     }
@@ -129,10 +130,10 @@ pub fn record_failed_call(
 /// `ns.llm.cost` (a hit spends nothing). Returns the amount saved (zero when unpriced).
 pub fn record_cache_hit(usage: &Usage, price: Option<&ResolvedPrice>) -> Cost {
     let saved = price.map_or(Cost::ZERO, |p| cost(usage, &p.price));
-    if let Some(instruments) = crate::metrics::instruments() {
+    if let Some(instruments) = LLM.get() {
         let llm = llm_attrs(usage, price);
-        instruments.llm_cost_saved.add(saved.total_usd(), &llm);
-        instruments.llm_cost.add(0.0, &llm);
+        instruments.cost_saved.add(saved.total_usd(), &llm);
+        instruments.cost.add(0.0, &llm);
     }
     saved
 }
@@ -165,7 +166,7 @@ fn gen_ai_attrs(operation: &str, provider: &str, model: &str) -> Vec<KeyValue> {
 }
 
 fn record_duration(attrs: &mut Vec<KeyValue>, duration_secs: f64, error_type: Option<&str>) {
-    let Some(instruments) = crate::metrics::instruments() else { return };
+    let Some(instruments) = LLM.get() else { return };
     if !(duration_secs.is_finite() && duration_secs >= 0.0) {
         let reason =
             if duration_secs.is_finite() { Rejection::Negative } else { Rejection::NotFinite };
@@ -176,7 +177,7 @@ fn record_duration(attrs: &mut Vec<KeyValue>, duration_secs: f64, error_type: Op
     if let Some(error_type) = error_type {
         attrs.push(KeyValue::new(keys::ERROR_TYPE, error_type.to_owned()));
     }
-    instruments.gen_ai_operation_duration.record(duration_secs, attrs);
+    instruments.operation_duration.record(duration_secs, attrs);
 }
 
 static WARNED_UNPRICED: LazyLock<Mutex<HashSet<(String, String)>>> =

@@ -15,6 +15,8 @@ use opentelemetry::metrics::{
     BoundCounter, BoundHistogram, BoundUpDownCounter, Counter, Histogram, UpDownCounter,
 };
 
+use super::catalog;
+use super::instruments::{EXECUTIONS, InstrumentFactory};
 use super::keys;
 use super::recording::Recording;
 use super::status::Status;
@@ -37,6 +39,35 @@ struct StatusHandles {
 }
 
 impl Bound {
+    /// Binds the executions of one call site or primitive (the one binding path of both):
+    /// `primitive_name`, `primitive_type` and the static `labels`, with its own duration
+    /// boundaries when it declares `buckets`.
+    pub(crate) fn execution(
+        pipeline: &Pipeline,
+        name: impl Into<opentelemetry::Value>,
+        kind: &'static str,
+        labels: &[(&'static str, &'static str)],
+        buckets: Option<&[f64]>,
+    ) -> Self {
+        let instruments = EXECUTIONS.of(pipeline);
+        let own_duration = buckets.map(|buckets| {
+            // A different boundary set needs its own instrument; the SDK caches instruments
+            // per meter by name, so it gets a meter of its own (Pipeline::meter_for_buckets).
+            InstrumentFactory {
+                meter: &pipeline.meter_for_buckets(buckets),
+                namespace: pipeline.namespace(),
+            }
+            .f64_histogram(&catalog::EXECUTION_DURATION, Some(buckets))
+        });
+        let mut attrs = vec![
+            KeyValue::new(keys::PRIMITIVE_NAME, name),
+            KeyValue::new(keys::PRIMITIVE_TYPE, kind),
+        ];
+        attrs.extend(labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
+        let duration = own_duration.as_ref().unwrap_or(&instruments.duration);
+        Bound::new(&instruments.executions, duration, Some(&instruments.active), attrs)
+    }
+
     /// Binds `executions` and `duration` to `attrs` + `status` for each status, and `active`
     /// (when given) to `attrs`.
     pub(crate) fn new(

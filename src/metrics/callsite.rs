@@ -8,13 +8,9 @@
 //! is installed (so every series exists at 0 before the first call) or, for a call site that
 //! runs before that, on its first call after it.
 
-use opentelemetry::KeyValue;
 use serde::Serialize;
 
 use super::bound::{Bound, LazyBound};
-use super::catalog;
-use super::instruments::InstrumentFactory;
-use super::keys;
 use super::objective::Goal;
 use super::recording::Recording;
 use crate::pipeline::Pipeline;
@@ -90,21 +86,5 @@ pub fn list() -> Vec<CallsiteMeta> {
 /// Binds a call site's handles: its name, kind and static labels, with its own duration
 /// boundaries when it declares some.
 fn bind(meta: &CallsiteMeta, pipeline: &Pipeline) -> Bound {
-    let instruments = super::instruments_of(pipeline);
-    let duration = match meta.buckets {
-        None => instruments.duration.clone(),
-        // A different boundary set needs its own instrument; the SDK caches instruments
-        // per meter by name, so it gets a meter of its own (see Pipeline::meter_for_buckets).
-        Some(buckets) => InstrumentFactory {
-            meter: &pipeline.meter_for_buckets(buckets),
-            namespace: pipeline.namespace(),
-        }
-        .f64_histogram(&catalog::EXECUTION_DURATION, Some(buckets)),
-    };
-    let mut attrs = vec![
-        KeyValue::new(keys::PRIMITIVE_NAME, meta.name),
-        KeyValue::new(keys::PRIMITIVE_TYPE, meta.kind),
-    ];
-    attrs.extend(meta.labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
-    Bound::new(&instruments.executions, &duration, Some(&instruments.active), attrs)
+    Bound::execution(pipeline, meta.name, meta.kind, meta.labels, meta.buckets)
 }

@@ -1,80 +1,83 @@
-//! OpenTelemetry instruments created from the catalog.
+//! Instruments created from the catalog: the factory every domain builds its instruments
+//! with (so name, unit, description and boundaries can only come from the catalog), the
+//! per-pipeline holder each domain keeps its own in, and this layer's own: executions,
+//! duration, in-flight and refused measurements.
+
+use std::sync::OnceLock;
 
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter, ObservableGauge, UpDownCounter};
 
 use super::catalog::{self, InstrumentKind, MetricDef};
+use crate::pipeline::{self, Pipeline};
 
-/// Every catalog instrument, created once per pipeline from one meter.
-#[derive(Debug, Clone)]
-pub struct Instruments {
+/// One domain's instruments, created once, from the installed pipeline's meter, the first time
+/// that domain records. Each domain (executions here; workflows, caches and retries in
+/// `primitives`; cost and GenAI in `llm`) owns a `static` of its own.
+pub(crate) struct DomainInstruments<T> {
+    cell: OnceLock<T>,
+    make: fn(&InstrumentFactory<'_>) -> T,
+}
+
+impl<T> DomainInstruments<T> {
+    /// Instruments that `make` creates on first use.
+    pub(crate) const fn new(make: fn(&InstrumentFactory<'_>) -> T) -> Self {
+        DomainInstruments { cell: OnceLock::new(), make }
+    }
+
+    /// The instruments, if an enabled pipeline is installed.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&T> {
+        let pipeline = pipeline::get()?;
+        pipeline.is_enabled().then(|| self.of(pipeline))
+    }
+
+    /// The instruments of `pipeline` (there is at most one per process).
+    pub(crate) fn of(&self, pipeline: &Pipeline) -> &T {
+        self.cell.get_or_init(|| {
+            (self.make)(&InstrumentFactory {
+                meter: pipeline.meter(),
+                namespace: pipeline.namespace(),
+            })
+        })
+    }
+}
+
+impl<T> std::fmt::Debug for DomainInstruments<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DomainInstruments").field("created", &self.cell.get().is_some()).finish()
+    }
+}
+
+/// The recording layer's own instruments: what every execution of a call site or primitive
+/// records, and the count of measurements refused by validation.
+#[derive(Debug)]
+pub(crate) struct ExecutionInstruments {
     /// `ns.primitive.executions`
-    pub executions: Counter<u64>,
+    pub(crate) executions: Counter<u64>,
     /// `ns.execution.duration`
-    pub duration: Histogram<f64>,
+    pub(crate) duration: Histogram<f64>,
     /// `ns.primitive.active`
-    pub active: UpDownCounter<i64>,
-    /// `ns.workflow.executions`
-    pub workflow_executions: Counter<u64>,
-    /// `ns.workflow.duration`
-    pub workflow_duration: Histogram<f64>,
-    /// `ns.cache.hits`
-    pub cache_hits: Counter<u64>,
-    /// `ns.cache.misses`
-    pub cache_misses: Counter<u64>,
-    /// `ns.cache.evictions`
-    pub cache_evictions: Counter<u64>,
-    /// `ns.cache.entries`
-    pub cache_entries: Gauge<u64>,
-    /// `ns.llm.cost`
-    pub llm_cost: Counter<f64>,
-    /// `ns.llm.cost.saved`
-    pub llm_cost_saved: Counter<f64>,
-    /// `ns.llm.unpriced_calls`
-    pub llm_unpriced_calls: Counter<u64>,
-    /// `ns.llm.budget.remaining`
-    pub llm_budget_remaining: Gauge<f64>,
-    /// `ns.retry.attempts`
-    pub retry_attempts: Histogram<u64>,
-    /// `gen_ai.client.token.usage`
-    pub gen_ai_token_usage: Histogram<u64>,
-    /// `gen_ai.client.operation.duration`
-    pub gen_ai_operation_duration: Histogram<f64>,
+    pub(crate) active: UpDownCounter<i64>,
     /// `ns.measurements.rejected`
-    pub measurements_rejected: Counter<u64>,
+    pub(crate) measurements_rejected: Counter<u64>,
     /// Hands the executions waiting in per-thread stripes to the instruments above at the
     /// start of every collection. It observes nothing, so it is never exported.
     _flush_stripes: ObservableGauge<u64>,
 }
 
-impl Instruments {
-    /// Creates every catalog instrument on `meter` under `namespace`.
-    pub fn new(meter: &Meter, namespace: &str) -> Self {
-        let f = InstrumentFactory { meter, namespace };
-        Instruments {
-            executions: f.u64_counter(&catalog::PRIMITIVE_EXECUTIONS),
-            duration: f.f64_histogram(&catalog::EXECUTION_DURATION, None),
-            active: f.i64_up_down_counter(&catalog::PRIMITIVE_ACTIVE),
-            workflow_executions: f.u64_counter(&catalog::WORKFLOW_EXECUTIONS),
-            workflow_duration: f.f64_histogram(&catalog::WORKFLOW_DURATION, None),
-            cache_hits: f.u64_counter(&catalog::CACHE_HITS),
-            cache_misses: f.u64_counter(&catalog::CACHE_MISSES),
-            cache_evictions: f.u64_counter(&catalog::CACHE_EVICTIONS),
-            cache_entries: f.u64_gauge(&catalog::CACHE_ENTRIES),
-            llm_cost: f.f64_counter(&catalog::LLM_COST),
-            llm_cost_saved: f.f64_counter(&catalog::LLM_COST_SAVED),
-            llm_unpriced_calls: f.u64_counter(&catalog::LLM_UNPRICED_CALLS),
-            llm_budget_remaining: f.f64_gauge(&catalog::LLM_BUDGET_REMAINING),
-            retry_attempts: f.u64_histogram(&catalog::RETRY_ATTEMPTS),
-            gen_ai_token_usage: f.u64_histogram(&catalog::GEN_AI_TOKEN_USAGE),
-            gen_ai_operation_duration: f.f64_histogram(&catalog::GEN_AI_OPERATION_DURATION, None),
-            measurements_rejected: f.u64_counter(&catalog::MEASUREMENTS_REJECTED),
-            _flush_stripes: meter
-                .u64_observable_gauge(FLUSH_STRIPES)
-                .with_callback(|_| super::bound::flush_all())
-                .build(),
-        }
-    }
-}
+/// The executions' instruments of the installed pipeline.
+pub(crate) static EXECUTIONS: DomainInstruments<ExecutionInstruments> =
+    DomainInstruments::new(|f| ExecutionInstruments {
+        executions: f.u64_counter(&catalog::PRIMITIVE_EXECUTIONS),
+        duration: f.f64_histogram(&catalog::EXECUTION_DURATION, None),
+        active: f.i64_up_down_counter(&catalog::PRIMITIVE_ACTIVE),
+        measurements_rejected: f.u64_counter(&catalog::MEASUREMENTS_REJECTED),
+        _flush_stripes: f
+            .meter
+            .u64_observable_gauge(FLUSH_STRIPES)
+            .with_callback(|_| super::bound::flush_all())
+            .build(),
+    });
 
 /// The name of the collection hook that flushes the stripes: never exported (it observes
 /// nothing), but a name the SDK accepts, outside every namespace a catalog metric can use.

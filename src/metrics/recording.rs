@@ -35,9 +35,7 @@ impl Drop for Recording<'_> {
     #[inline]
     fn drop(&mut self) {
         let seconds = self.start.elapsed().as_secs_f64();
-        let status = self.status.unwrap_or_else(|| {
-            if std::thread::panicking() { Status::Panic } else { Status::Cancelled }
-        });
+        let status = self.status.unwrap_or_else(Status::unfinished);
         self.bound.exit(status, seconds);
     }
 }

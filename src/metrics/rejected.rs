@@ -46,7 +46,7 @@ static WARNED: LazyLock<Mutex<HashSet<(String, Rejection)>>> = LazyLock::new(Def
 /// first refusal of each `(metric, reason)`. Does nothing to the count while telemetry is off
 /// or not installed; the caller still gets its error.
 pub(crate) fn count(metric: &str, reason: Rejection, detail: &dyn std::fmt::Display) {
-    let Some(instruments) = super::instruments() else { return };
+    let Some(instruments) = super::instruments::EXECUTIONS.get() else { return };
     instruments.measurements_rejected.add(
         1,
         &[

@@ -32,6 +32,14 @@ impl Status {
         }
     }
 
+    /// The status of an execution that ends without a result: `panic` while its thread
+    /// unwinds, else `cancelled` (a future dropped before it finished). Decided here only, for
+    /// the metrics and the span alike.
+    #[inline]
+    pub(crate) fn unfinished() -> Status {
+        if std::thread::panicking() { Status::Panic } else { Status::Cancelled }
+    }
+
     pub(crate) const fn index(self) -> usize {
         self as usize
     }

@@ -4,17 +4,15 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use opentelemetry::KeyValue;
 use tracing::field::{Empty, display};
 
 use super::Error;
 use crate::execution::Execution;
 use crate::in_span::InSpan;
+use crate::metrics::Status;
 use crate::metrics::bound::{Bound, LazyBound};
-use crate::metrics::keys;
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;
-use crate::metrics::{Status, instruments_of};
 use crate::pipeline::Pipeline;
 
 /// The name, kind and bound instruments of one primitive instance.
@@ -83,12 +81,7 @@ impl Observed {
     }
 
     fn bind(&self, pipeline: &Pipeline) -> Bound {
-        let instruments = instruments_of(pipeline);
-        let attrs = vec![
-            KeyValue::new(keys::PRIMITIVE_NAME, self.name.to_string()),
-            KeyValue::new(keys::PRIMITIVE_TYPE, self.kind),
-        ];
-        Bound::new(&instruments.executions, &instruments.duration, Some(&instruments.active), attrs)
+        Bound::execution(pipeline, self.name.to_string(), self.kind, &[], None)
     }
 }
 

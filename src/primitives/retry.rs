@@ -4,12 +4,17 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::BoundHistogram;
+use opentelemetry::metrics::{BoundHistogram, Histogram};
 
 use super::backoff::Backoff;
 use super::observe::Observed;
 use super::{Context, Error, Primitive};
-use crate::metrics::{Status, instruments, keys};
+use crate::metrics::catalog::{self, keys};
+use crate::metrics::{DomainInstruments, Status};
+
+/// `ns.retry.attempts`, created when the first retry records.
+static ATTEMPTS: DomainInstruments<Histogram<u64>> =
+    DomainInstruments::new(|f| f.u64_histogram(&catalog::RETRY_ATTEMPTS));
 
 /// The default [`max_attempts`](Retry::max_attempts): 3 (the first try and two retries).
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -120,14 +125,14 @@ impl<P, R> Retry<P, R> {
         if let Some(bound) = self.attempts.get() {
             return Some(bound);
         }
-        let instruments = instruments()?;
+        let attempts = ATTEMPTS.get()?;
         Some(self.attempts.get_or_init(|| {
             Status::ALL.map(|status| {
                 let attrs = [
                     KeyValue::new(keys::PRIMITIVE_NAME, self.observed.name().to_owned()),
                     KeyValue::new(keys::STATUS, status.as_str()),
                 ];
-                instruments.retry_attempts.bind(&attrs)
+                attempts.bind(&attrs)
             })
         }))
     }

@@ -3,12 +3,27 @@
 use std::sync::Arc;
 
 use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram};
 use tracing::field::Empty;
 
 use super::observe::execute;
 use super::{Context, Error, Primitive};
 use crate::metrics::bound::{Bound, LazyBound};
-use crate::metrics::{Goal, Objective, ObjectiveError, Target, instruments_of, keys};
+use crate::metrics::catalog::{self, keys};
+use crate::metrics::{DomainInstruments, Goal, Objective, ObjectiveError, Target};
+
+/// The workflows' instruments, created when the first workflow runs.
+#[derive(Debug)]
+struct WorkflowInstruments {
+    executions: Counter<u64>,
+    duration: Histogram<f64>,
+}
+
+static WORKFLOWS: DomainInstruments<WorkflowInstruments> =
+    DomainInstruments::new(|f| WorkflowInstruments {
+        executions: f.u64_counter(&catalog::WORKFLOW_EXECUTIONS),
+        duration: f.f64_histogram(&catalog::WORKFLOW_DURATION, None),
+    });
 
 /// A named workflow: each [`run`](Self::run) is one trace rooted at the workflow's span, and
 /// records `ns_workflow_executions_total{workflow_name,status}` and
@@ -73,14 +88,9 @@ impl<P> Workflow<P> {
         P: Primitive<I>,
     {
         let recording = self.bound.start(|pipeline| {
-            let instruments = instruments_of(pipeline);
+            let instruments = WORKFLOWS.of(pipeline);
             let attrs = vec![KeyValue::new(keys::WORKFLOW_NAME, self.name.to_string())];
-            Bound::new(
-                &instruments.workflow_executions,
-                &instruments.workflow_duration,
-                None,
-                attrs,
-            )
+            Bound::new(&instruments.executions, &instruments.duration, None, attrs)
         });
         let span = || {
             tracing::info_span!(

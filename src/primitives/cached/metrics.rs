@@ -5,10 +5,27 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use moka::notification::RemovalCause;
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{BoundCounter, BoundGauge};
+use opentelemetry::metrics::{BoundCounter, BoundGauge, Counter, Gauge};
 
 use super::SavedCost;
-use crate::metrics::{instruments, keys};
+use crate::metrics::DomainInstruments;
+use crate::metrics::catalog::{self, keys};
+
+/// The caches' instruments, created when the first cache records.
+#[derive(Debug)]
+struct CacheInstruments {
+    hits: Counter<u64>,
+    misses: Counter<u64>,
+    evictions: Counter<u64>,
+    entries: Gauge<u64>,
+}
+
+static CACHES: DomainInstruments<CacheInstruments> = DomainInstruments::new(|f| CacheInstruments {
+    hits: f.u64_counter(&catalog::CACHE_HITS),
+    misses: f.u64_counter(&catalog::CACHE_MISSES),
+    evictions: f.u64_counter(&catalog::CACHE_EVICTIONS),
+    entries: f.u64_gauge(&catalog::CACHE_ENTRIES),
+});
 
 /// The `cause` label of `ns.cache.evictions`, indexed like [`cause_index`].
 const CAUSES: [&str; 4] = ["size", "expired", "explicit", "replaced"];
@@ -56,19 +73,19 @@ impl CacheMetrics {
         if let Some(handles) = self.handles.get() {
             return Some(handles);
         }
-        let instruments = instruments()?;
+        let instruments = CACHES.get()?;
         Some(self.handles.get_or_init(|| {
             let name = [KeyValue::new(keys::CACHE_NAME, self.name.to_string())];
             let evictions = CAUSES.map(|cause| {
                 let attrs = [name[0].clone(), KeyValue::new(keys::CAUSE, cause)];
-                instruments.cache_evictions.bind(&attrs)
+                instruments.evictions.bind(&attrs)
             });
-            let entries = instruments.cache_entries.bind(&name);
+            let entries = instruments.entries.bind(&name);
             let count = *self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             entries.record(count.max(0) as u64);
             Handles {
-                hits: instruments.cache_hits.bind(&name),
-                misses: instruments.cache_misses.bind(&name),
+                hits: instruments.hits.bind(&name),
+                misses: instruments.misses.bind(&name),
                 evictions,
                 entries,
             }
@@ -93,14 +110,7 @@ impl CacheMetrics {
         let Some(handles) = self.handles() else { return };
         handles.hits.add(1);
         if let Some(saved) = saved() {
-            // Model and provider are dynamic labels: the ordinary (unbound) attribute path.
-            if let Some(instruments) = instruments() {
-                let attrs = [
-                    KeyValue::new(keys::MODEL, saved.model.to_owned()),
-                    KeyValue::new(keys::PROVIDER, saved.provider.to_owned()),
-                ];
-                instruments.llm_cost_saved.add(saved.usd.max(0.0), &attrs);
-            }
+            crate::llm::record_saved_cost(saved.model, saved.provider, saved.usd);
         }
     }
 
