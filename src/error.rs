@@ -75,6 +75,7 @@ impl fmt::Display for Origin {
 /// An invalid configuration value: names the field, the value and its origin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid `{field}` = {value:?} from {origin}: {reason}")]
+#[non_exhaustive]
 pub struct ConfigError {
     /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
     /// `process_metrics`, `system_metrics`, `bearer_token[_file]`, `basic_auth_username`,

@@ -1,6 +1,6 @@
 //! One execution: the metrics recording and the span of a call, finished together.
 
-use crate::metrics::Status;
+use crate::Status;
 use crate::metrics::callsite::Callsite;
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;

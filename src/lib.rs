@@ -43,6 +43,7 @@
 //! | 3 domains | [`primitives`], [`llm`], [`app`] | 1–2, and `primitives` may use `llm` |
 //! | 2 recording | [`metrics`], the execution path | 1 |
 //! | 1 pipeline | the installed [`Pipeline`](telemetry::Pipeline), errors | nothing above |
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
 pub mod app;
@@ -52,13 +53,16 @@ pub mod exporter;
 mod in_span;
 pub mod llm;
 #[cfg(feature = "mcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mcp")))]
 pub mod mcp;
 pub mod metrics;
 #[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
 mod pipeline;
 pub mod primitives;
 #[cfg(feature = "system")]
+#[cfg_attr(docsrs, doc(cfg(feature = "system")))]
 pub mod system;
 pub mod telemetry;
 
@@ -68,8 +72,10 @@ pub mod __private;
 
 pub use error::{ConfigError, Error, Origin};
 pub use flowmeter_macros::instrumented;
-pub use metrics::Status;
-pub use telemetry::{Config, Telemetry, TelemetryBuilder};
+pub use metrics::status::Status;
+pub use telemetry::builder::TelemetryBuilder;
+pub use telemetry::config::Config;
+pub use telemetry::guard::Telemetry;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -3,10 +3,10 @@
 pub use linkme;
 pub use tracing;
 
+pub use crate::Status;
 pub use crate::execution::Execution;
 pub use crate::in_span::InSpan;
 pub use crate::metrics::Goal;
-pub use crate::metrics::Status;
 pub use crate::metrics::callsite::{CALLSITES, Callsite, CallsiteMeta};
 pub use crate::metrics::outcome::{
     Classified, ClassifyAny, ClassifyResult, Outcome, classify_error_if, classify_ok_if,

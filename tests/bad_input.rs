@@ -13,8 +13,7 @@ use std::sync::LazyLock;
 use common::capture::Capture;
 use flowmeter::app::{self, AppMetricError};
 use flowmeter::llm::{
-    self, Budget, BudgetError, ModelPrice, Period, PriceError, PriceMatch, PriceTable,
-    ResolvedPrice, Usage, UsageError,
+    self, Budget, BudgetError, ModelPrice, Period, PriceError, PriceTable, Usage, UsageError,
 };
 use flowmeter::{ConfigError, Error, Telemetry, instrumented};
 
@@ -204,9 +203,9 @@ fn llm_usage_prices_and_budgets_reject_nan_negative_and_huge_values() {
 
     // The largest usage at the highest price is a finite number of dollars: money is exact
     // integer picodollars inside (10^8 tokens × 10^12 pUSD per token fits a u128).
-    let max = flowmeter::llm::usage::MAX_TOKENS_PER_CALL;
+    let max = flowmeter::llm::MAX_TOKENS_PER_CALL;
     let usage = Usage::builder("openai", "gpt-4o").input_tokens(max).output_tokens(max).build();
-    let top = ModelPrice::new(llm::price::MAX_USD_PER_MTOK, llm::price::MAX_USD_PER_MTOK).unwrap();
+    let top = ModelPrice::new(llm::MAX_USD_PER_MTOK, llm::MAX_USD_PER_MTOK).unwrap();
     let cost = llm::cost(&usage.unwrap(), &top);
     assert_eq!(cost.total_usd(), 200_000_000.0);
 }
@@ -214,12 +213,9 @@ fn llm_usage_prices_and_budgets_reject_nan_negative_and_huge_values() {
 #[test]
 fn llm_calls_with_a_nan_or_negative_duration_skip_only_the_duration() {
     LazyLock::force(&TELEMETRY);
-    let price = ResolvedPrice {
-        provider: "openai".into(),
-        model: "bad-duration-model".into(),
-        matched: PriceMatch::Exact,
-        price: ModelPrice::new(1.0, 2.0).unwrap(),
-    };
+    let mut table = PriceTable::new();
+    table.insert("openai", "bad-duration-model", ModelPrice::new(1.0, 2.0).unwrap());
+    let price = table.resolve_today("openai", "bad-duration-model").expect("priced");
     let usage = Usage::builder("openai", "bad-duration-model")
         .input_tokens(1_000_000)
         .output_tokens(500_000)

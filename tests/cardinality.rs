@@ -22,7 +22,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use common::capture::{Capture, Captured};
 use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter};
-use flowmeter::llm::{self, ModelPrice, PriceMatch, ResolvedPrice, Usage};
+use flowmeter::llm::{self, ModelPrice, PriceTable, Usage};
 use flowmeter::telemetry::DEFAULT_CARDINALITY_LIMIT;
 
 /// Live heap bytes of the process: allocated minus freed.
@@ -241,12 +241,9 @@ fn distinct_values_keep_memory_bounded(distinct: usize) {
 
     // Priced calls: the `model` label of the dollars is the table's (bounded), but
     // `gen_ai.request.model` is whatever model name the caller sends.
-    let price = ResolvedPrice {
-        provider: "openai".into(),
-        model: "priced-model".into(),
-        matched: PriceMatch::Exact,
-        price: ModelPrice::new(1.0, 2.0).unwrap(),
-    };
+    let mut table = PriceTable::new();
+    table.insert("openai", "priced-model", ModelPrice::new(1.0, 2.0).unwrap());
+    let price = table.resolve_today("openai", "priced-model").expect("priced");
     let operation = format!("chat-d{distinct}");
     let tokens = "gen_ai_client_token_usage_count";
     let before: f64 = scrape().find(tokens, &[]).iter().map(|s| s.value).sum();

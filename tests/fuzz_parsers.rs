@@ -82,8 +82,7 @@ fn check_config(text: &str, case: u64) -> Result<(), TestCaseError> {
     match result {
         Err(Error::AlreadyInstalled) => Ok(()),
         Err(Error::Config(error)) => {
-            let known =
-                flowmeter::telemetry::config::ENV_VARS.iter().any(|(_, f)| *f == error.field);
+            let known = flowmeter::telemetry::ENV_VARS.iter().any(|(_, f)| *f == error.field);
             prop_assert!(known, "unknown field in {error}");
             let message = error.to_string();
             if error.origin == Origin::File(path.clone()) {

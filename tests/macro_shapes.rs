@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use common::{Exposition, parse};
-use flowmeter::metrics::callsite;
+use flowmeter::metrics::callsites;
 use flowmeter::{Telemetry, instrumented};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
@@ -122,7 +122,7 @@ fn generic_never_called<T: std::fmt::Debug>(_value: T) {}
 
 #[test]
 fn call_sites_are_registered_at_link_time_with_their_names() {
-    let sites = callsite::list();
+    let sites = callsites();
     let site = |name: &str| sites.iter().find(|s| s.name == name);
     for name in [
         "Store::create",

@@ -4,7 +4,8 @@
 //! `flowmeter rules --catalog URL` generates from it, so SLO rules for an objective written in
 //! code need no objectives file.
 
-use flowmeter::metrics::{MetricInfo, Objective};
+use flowmeter::metrics::Objective;
+use flowmeter::metrics::catalog::MetricInfo;
 use serde::Deserialize;
 
 use crate::GenerateConfig;

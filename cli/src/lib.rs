@@ -18,7 +18,7 @@ pub mod check;
 mod compat;
 pub mod dashboards;
 mod metric_names;
-pub mod model;
+mod model;
 mod objective;
 mod prometheus_config;
 mod promql;
@@ -28,7 +28,6 @@ mod slo;
 use std::path::PathBuf;
 
 pub use catalog::{CatalogError, ServiceCatalog};
-pub use dashboards::panel_expressions;
 pub use metric_names::MetricNames;
 pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};
 pub use objective::{ObjectivesFileError, parse_objectives};
@@ -49,15 +48,16 @@ pub struct GenerateConfig {
 impl Default for GenerateConfig {
     fn default() -> Self {
         GenerateConfig {
-            namespace: flowmeter::telemetry::config::DEFAULT_NAMESPACE.to_owned(),
+            namespace: flowmeter::telemetry::DEFAULT_NAMESPACE.to_owned(),
             objectives: Vec::new(),
-            scrape_target: flowmeter::telemetry::config::DEFAULT_LISTEN.to_owned(),
+            scrape_target: flowmeter::telemetry::DEFAULT_LISTEN.to_owned(),
         }
     }
 }
 
 /// One generated file: its path under the output directory and its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GeneratedFile {
     /// Relative path, e.g. `rules/flowmeter.rules.yml`.
     pub path: PathBuf,

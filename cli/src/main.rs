@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use flowmeter::telemetry::config::{DEFAULT_LISTEN, DEFAULT_NAMESPACE};
+use flowmeter::telemetry::{DEFAULT_LISTEN, DEFAULT_NAMESPACE};
 use flowmeter_cli::check::{self, Checker, Drift, Exposition, Source, SourceKind};
 use flowmeter_cli::{GenerateConfig, ServiceCatalog, generate, parse_objectives};
 use flowmeter_naming::validate_identifier;

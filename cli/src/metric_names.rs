@@ -6,6 +6,7 @@ use flowmeter::metrics::catalog::{self, MetricDef};
 /// Prometheus names of the catalog metrics under a namespace. Histogram names are the family
 /// name (add `_bucket`, `_sum`, `_count`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MetricNames {
     /// The namespace (also the prefix of recording rule names: `{ns}:…`).
     pub namespace: String,

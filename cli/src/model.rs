@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// One rule file: `groups:` of rules.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RuleFile {
     /// The groups, evaluated independently.
     pub groups: Vec<RuleGroup>,
@@ -13,6 +14,7 @@ pub struct RuleFile {
 
 /// A group of rules evaluated together, in order, at one interval.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RuleGroup {
     /// The group's name, unique in the file.
     pub name: String,
@@ -35,6 +37,7 @@ pub enum Rule {
 
 /// A recording rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Record {
     /// The recorded series' name, `level:metric:operations`.
     pub record: String,
@@ -47,6 +50,7 @@ pub struct Record {
 
 /// An alerting rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Alert {
     /// The alert's name.
     pub alert: String,

@@ -2,9 +2,9 @@
 //! ratios and quantiles, numbers and label values written the way Prometheus reads them.
 //!
 //! Metric names never appear here as literals: callers pass names from
-//! [`MetricNames`](crate::MetricNames) and labels from [`catalog::keys`](flowmeter::metrics::keys).
+//! [`MetricNames`](crate::MetricNames) and labels from [`catalog::keys`](flowmeter::metrics::catalog::keys).
 
-use flowmeter::metrics::Status;
+use flowmeter::Status;
 use flowmeter::metrics::catalog::keys;
 
 /// A label matcher, `label="value"`, `label!="value"` or `label=~"regex"`.

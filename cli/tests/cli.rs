@@ -16,7 +16,7 @@ use flowmeter_cli::{GenerateConfig, generate};
 /// The binary, with every `FLOWMETER_*` variable removed.
 fn flowmeter() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowmeter"));
-    for (var, _) in flowmeter::telemetry::config::ENV_VARS {
+    for (var, _) in flowmeter::telemetry::ENV_VARS {
         command.env_remove(var);
     }
     command

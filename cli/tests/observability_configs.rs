@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flowmeter::metrics::CATALOG;
+use flowmeter::metrics::catalog::CATALOG;
 use serde_yaml_ng::Value;
 
 fn scaling(file: &str) -> PathBuf {

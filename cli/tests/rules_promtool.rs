@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use common::TempDir;
 use std::process::Command;
 
-use flowmeter::metrics::InstrumentKind;
 use flowmeter::metrics::catalog;
+use flowmeter::metrics::catalog::InstrumentKind;
 use flowmeter_cli::{GenerateConfig, GeneratedFile, generate, parse_objectives};
 use serde_yaml_ng::Value;
 

@@ -6,8 +6,9 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
+use flowmeter::Config;
 use flowmeter::exporter::{self, Endpoints};
-use flowmeter::telemetry::{Config, Pipeline};
+use flowmeter::telemetry::Pipeline;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};

@@ -7,7 +7,7 @@ use opentelemetry::metrics::{BoundCounter, Counter};
 
 use super::error::AppMetricError;
 use super::spec::{Spec, SpecBuilder, common_builder_methods, lazy_instrument};
-use crate::metrics::InstrumentKind;
+use crate::metrics::catalog::InstrumentKind;
 
 /// Declares a counter; see [`CounterBuilder`]. The exported name is the name with dots
 /// replaced by `_`, the unit's suffix, and `_total`: `skill.invocations` →

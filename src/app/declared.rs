@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use flowmeter_naming as names;
 
 use super::spec::Spec;
-use crate::metrics::{InstrumentKind, MetricInfo};
+use crate::metrics::catalog::{InstrumentKind, MetricInfo};
 
 /// Every metric declared through [`flowmeter::app`](crate::app), first declaration of a name
 /// first (it is the one the instrument is created from).

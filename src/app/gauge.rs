@@ -8,7 +8,7 @@ use opentelemetry::metrics::{BoundGauge, Gauge};
 
 use super::error::AppMetricError;
 use super::spec::{Spec, SpecBuilder, common_builder_methods, lazy_instrument};
-use crate::metrics::InstrumentKind;
+use crate::metrics::catalog::InstrumentKind;
 
 /// Declares a last-value gauge; see [`GaugeBuilder`]. Exported as a Prometheus `gauge` named
 /// as declared (dots become `_`, plus the unit's suffix). Nothing is appended, so a gauge

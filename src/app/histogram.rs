@@ -10,7 +10,7 @@ use super::spec::{Spec, SpecBuilder, common_builder_methods, lazy_instrument};
 use super::timer::HistogramTimer;
 use flowmeter_naming as names;
 
-use crate::metrics::InstrumentKind;
+use crate::metrics::catalog::InstrumentKind;
 
 /// The boundaries used when none are declared: those of the Python `prometheus_client`
 /// (suited to durations in seconds).

@@ -7,7 +7,7 @@ use opentelemetry::metrics::{Meter, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key};
 
 use super::error::AppMetricError;
-use crate::metrics::InstrumentKind;
+use crate::metrics::catalog::InstrumentKind;
 use crate::pipeline::cardinality;
 use crate::pipeline::{self, Pipeline};
 use flowmeter_naming as names;

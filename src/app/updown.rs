@@ -8,7 +8,7 @@ use opentelemetry::metrics::{BoundUpDownCounter, UpDownCounter};
 
 use super::error::AppMetricError;
 use super::spec::{Spec, SpecBuilder, common_builder_methods, lazy_instrument};
-use crate::metrics::InstrumentKind;
+use crate::metrics::catalog::InstrumentKind;
 
 /// Declares an up-down counter; see [`UpDownCounterBuilder`]. Exported as a `gauge` with no
 /// `_total` appended, so a name ending in `.total` is kept as declared:

@@ -66,6 +66,7 @@ impl std::fmt::Display for MetricKind {
 /// Histogram buckets' `le` is not a label of the family (the encoder adds it per bucket), so
 /// it is not listed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct MetricMetadata {
     /// The family name as exported, e.g. `flowmeter_primitive_executions_total`.
     pub name: String,

@@ -35,6 +35,7 @@
 mod accept;
 mod auth;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod gather;
 mod limits;
@@ -62,5 +63,6 @@ pub use routes::{
 pub use server::MetricsServer;
 pub use summary::{MetricSummary, SeriesSummary, Summary, summary};
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::TlsConfig;
 pub use tls::TlsFiles;

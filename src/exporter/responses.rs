@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::metadata::metadata;
 use super::render::{METRICS_CONTENT_TYPE, render};
 use super::summary::summary;
-use crate::metrics::{CallsiteMeta, MetricInfo, Objective, callsite, catalog, declared_objectives};
+use crate::metrics::catalog::{self, MetricInfo};
+use crate::metrics::{CallsiteMeta, Objective, callsite, declared_objectives};
 use crate::pipeline::{self, Pipeline};
 
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -68,7 +69,7 @@ pub(super) fn catalog_json() -> Response<Full<Bytes>> {
         namespace,
         metrics: catalog::list(namespace),
         app_metrics: crate::app::declared_metrics(),
-        callsites: callsite::list(),
+        callsites: callsite::callsites(),
         objectives: declared_objectives(),
     };
     json("catalog", &doc, &ENCODE_FAILED)

@@ -26,6 +26,7 @@ use crate::pipeline::Pipeline;
 /// Fields that do not apply to a kind are left out of the JSON. A value that is not finite
 /// (a gauge set to NaN) is written as `null`, since JSON has no NaN.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Every exported family, by name.
     pub metrics: BTreeMap<String, MetricSummary>,
@@ -39,6 +40,7 @@ pub struct Summary {
 /// | gauge, untyped | – | – | `value` |
 /// | histogram, summary | – | sums over the series | `count`, `sum` |
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct MetricSummary {
     /// The Prometheus type.
     pub kind: MetricKind,
@@ -57,6 +59,7 @@ pub struct MetricSummary {
 
 /// The current value of one series (one label set) of a family.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SeriesSummary {
     /// The series' labels (without a histogram's `le`).
     pub labels: BTreeMap<String, String>,

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// Prometheus scrapes it with `scheme: https` and `tls_config: { ca_file: <the CA that
 /// signed the certificate> }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsFiles {
     /// The certificate chain, PEM.
     pub cert_file: PathBuf,

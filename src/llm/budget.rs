@@ -1,53 +1,4 @@
 //! Spend limits per period, per model or per workflow.
-//!
-//! A [`Budget`] has a user-chosen name (the `budget_name` label: one value per budget, so
-//! keep names few and fixed), a limit in USD per [`Period`], a [`BudgetScope`] saying which
-//! calls it covers, and a [`BudgetPolicy`].
-//!
-//! ```
-//! use std::time::Duration;
-//! use flowmeter::llm::{self, Budget, BudgetPolicy, ManualClock, Period, PriceTable, Usage};
-//!
-//! let clock = ManualClock::new(std::time::UNIX_EPOCH + Duration::from_secs(1_748_772_000));
-//! let budget = Budget::builder("summarizer-daily", 0.01, Period::Day)
-//!     .policy(BudgetPolicy::Enforce)
-//!     .clock(clock.clone())
-//!     .build()?;
-//! let price = PriceTable::builtin().resolve_today("openai", "gpt-4o-mini").unwrap();
-//!
-//! budget.check("openai", &price.model)?; // before the call
-//! let usage =
-//!     Usage::builder("openai", "gpt-4o-mini").input_tokens(50_000).output_tokens(5_000).build()?;
-//! budget.charge("openai", &price.model, &llm::cost(&usage, &price.price)); // after: $0.0105
-//! assert!(budget.check("openai", &price.model).is_err()); // spent; refused until tomorrow
-//! clock.advance(Duration::from_secs(86_400));
-//! assert!(budget.check("openai", &price.model).is_ok());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! # When the limit is checked
-//!
-//! A call's cost is only known after it returns, so the LLM primitive calls
-//! [`Budget::check`] **before** the call, against the spend so far in the current period, and
-//! [`Budget::charge`] **after** it. Under [`BudgetPolicy::Enforce`], once the period's spend
-//! has reached the limit every further covered call fails with [`BudgetExceeded`] without
-//! being made (no money is spent on a call that is refused); the call that crosses the limit
-//! was already paid for, so it succeeds and is charged, and the overshoot is at most what the
-//! calls in flight at that moment cost. [`BudgetPolicy::RecordOnly`] never refuses a call.
-//! Either way, crossing the limit logs one warning per period.
-//!
-//! # Periods
-//!
-//! Periods are fixed windows aligned to the Unix epoch in UTC: [`Period::Hour`] starts on the
-//! hour, [`Period::Day`] at 00:00 UTC, [`Period::Every`] at multiples of its length since
-//! 1970-01-01T00:00:00Z. Spend resets when the clock enters a later window; a clock that steps
-//! back stays in the current window. The clock is injectable ([`BudgetBuilder::clock`]).
-//!
-//! # Metric
-//!
-//! `ns.llm.budget.remaining{budget_name}` is set to limit − spend (negative when overspent)
-//! on every check and charge, i.e. whenever spend or the period changes, while telemetry is
-//! installed and enabled. Spend is tracked and enforced with or without telemetry.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -120,6 +71,7 @@ pub enum BudgetScope {
     "LLM budget `{budget_name}` exceeded: spent ${spent_usd:.6} of ${limit_usd:.6} this period; resets in {}s",
     resets_in.as_secs()
 )]
+#[non_exhaustive]
 pub struct BudgetExceeded {
     /// The budget's name.
     pub budget_name: String,
@@ -148,6 +100,7 @@ pub enum BudgetError {
 
 /// Where a budget stands in its current period.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct BudgetStatus {
     /// The limit per period, USD.
     pub limit_usd: f64,
@@ -165,7 +118,57 @@ struct State {
     warned: bool,
 }
 
-/// A spend limit per period; share it with `Arc`. See the [module docs](self).
+/// A spend limit per period; share it with `Arc`.
+///
+/// A [`Budget`] has a user-chosen name (the `budget_name` label: one value per budget, so
+/// keep names few and fixed), a limit in USD per [`Period`], a [`BudgetScope`] saying which
+/// calls it covers, and a [`BudgetPolicy`].
+///
+/// ```
+/// use std::time::Duration;
+/// use flowmeter::llm::{self, Budget, BudgetPolicy, ManualClock, Period, PriceTable, Usage};
+///
+/// let clock = ManualClock::new(std::time::UNIX_EPOCH + Duration::from_secs(1_748_772_000));
+/// let budget = Budget::builder("summarizer-daily", 0.01, Period::Day)
+///     .policy(BudgetPolicy::Enforce)
+///     .clock(clock.clone())
+///     .build()?;
+/// let price = PriceTable::builtin().resolve_today("openai", "gpt-4o-mini").unwrap();
+///
+/// budget.check("openai", &price.model)?; // before the call
+/// let usage =
+///     Usage::builder("openai", "gpt-4o-mini").input_tokens(50_000).output_tokens(5_000).build()?;
+/// budget.charge("openai", &price.model, &llm::cost(&usage, &price.price)); // after: $0.0105
+/// assert!(budget.check("openai", &price.model).is_err()); // spent; refused until tomorrow
+/// clock.advance(Duration::from_secs(86_400));
+/// assert!(budget.check("openai", &price.model).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # When the limit is checked
+///
+/// A call's cost is only known after it returns, so the LLM primitive calls
+/// [`Budget::check`] **before** the call, against the spend so far in the current period, and
+/// [`Budget::charge`] **after** it. Under [`BudgetPolicy::Enforce`], once the period's spend
+/// has reached the limit every further covered call fails with [`BudgetExceeded`] without
+/// being made (no money is spent on a call that is refused); the call that crosses the limit
+/// was already paid for, so it succeeds and is charged, and the overshoot is at most what the
+/// calls in flight at that moment cost. [`BudgetPolicy::RecordOnly`] never refuses a call.
+/// Either way, crossing the limit logs one warning per period.
+///
+/// # Periods
+///
+/// Periods are fixed windows aligned to the Unix epoch in UTC: [`Period::Hour`] starts on the
+/// hour, [`Period::Day`] at 00:00 UTC, [`Period::Every`] at multiples of its length since
+/// 1970-01-01T00:00:00Z. Spend resets when the clock enters a later window; a clock that steps
+/// back stays in the current window. The clock is injectable ([`BudgetBuilder::clock`]).
+///
+/// # Metric
+///
+/// `ns.llm.budget.remaining{budget_name}` is set to limit − spend (negative when overspent)
+/// on every check and charge, i.e. whenever spend or the period changes, while telemetry is
+/// installed and enabled. Spend is tracked and enforced with or without telemetry.
+///
 pub struct Budget {
     name: String,
     attrs: [KeyValue; 1],

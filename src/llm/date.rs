@@ -19,6 +19,7 @@ pub struct Date {
 /// A string that is not a `YYYY-MM-DD` date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid date {0:?}: expected YYYY-MM-DD (e.g. 2025-06-01)")]
+#[non_exhaustive]
 pub struct DateParseError(pub String);
 
 impl Date {

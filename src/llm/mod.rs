@@ -39,27 +39,27 @@
 //! Conventions, in short (details on each item):
 //!
 //! - **Tokens** are inclusive, as in the OpenTelemetry GenAI conventions: input includes cache
-//!   reads and writes, output includes reasoning (module [`usage`]).
+//!   reads and writes, output includes reasoning ([`Usage`]).
 //! - **Prices** are USD per million tokens; missing cache-read and cache-write rates fall back
 //!   to the input rate and a missing reasoning rate to the output rate; lookup is exact or by an
-//!   explicit longest prefix, never by substring (module [`price`]); files override the
-//!   built-ins per model (modules [`price_file`], [`builtin`]).
-//! - **Money** is exact integer picodollars inside, `f64` USD outside (module
-//!   [`cost`](mod@self::cost)).
+//!   explicit longest prefix, never by substring ([`PriceTable`]); files override the
+//!   built-ins per model ([`PriceTable::with_file`], [`builtin_prices`]).
+//! - **Money** is exact integer picodollars inside, `f64` USD outside ([`Cost`],
+//!   [`cost()`](fn@cost)).
 //! - **Budgets** are checked before a call against the spend so far and charged after it
-//!   (module [`budget`]).
+//!   ([`Budget`]).
 
-pub mod budget;
-pub mod builtin;
-pub mod clock;
-pub mod cost;
-pub mod date;
+mod budget;
+mod builtin;
+mod clock;
+mod cost;
+mod date;
 mod instruments;
-pub mod price;
-pub mod price_file;
-pub mod provider;
-pub mod record;
-pub mod usage;
+mod price;
+mod price_file;
+mod provider;
+mod record;
+mod usage;
 
 #[cfg(test)]
 mod tests;
@@ -68,15 +68,22 @@ pub use budget::{
     Budget, BudgetBuilder, BudgetError, BudgetExceeded, BudgetPolicy, BudgetScope, BudgetStatus,
     Period,
 };
-pub use builtin::builtin_prices;
+pub use builtin::{BUILTIN_PRICES_TOML, builtin_prices};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cost::{Cost, cost};
 pub use date::{Date, DateParseError};
 pub(crate) use instruments::record_saved_cost;
-pub use price::{ModelPrice, PriceError, PriceMatch, PriceTable, Rate, ResolvedPrice};
+pub use price::{
+    MAX_USD_PER_MTOK, ModelPrice, PriceError, PriceMatch, PriceTable, Rate, ResolvedPrice,
+};
 pub use price_file::PriceFileError;
 pub use provider::{AnthropicUsage, OpenAiUsage, providers};
 pub use record::{
-    USAGE_SPAN_FIELDS, record_cache_hit, record_call, record_failed_call, record_span_usage,
+    SPAN_CACHE_CREATION_INPUT_TOKENS, SPAN_CACHE_READ_INPUT_TOKENS, SPAN_INPUT_TOKENS,
+    SPAN_OUTPUT_TOKENS, SPAN_REASONING_OUTPUT_TOKENS, USAGE_SPAN_FIELDS, record_cache_hit,
+    record_call, record_failed_call, record_span_usage,
 };
-pub use usage::{TokenCount, Usage, UsageBuilder, UsageError};
+pub use usage::{
+    DEFAULT_OPERATION, MAX_NAME_LEN, MAX_TOKENS_PER_CALL, TokenCount, Usage, UsageBuilder,
+    UsageError,
+};

@@ -1,28 +1,4 @@
 //! Prices per model and provider, and how a call's model finds its price.
-//!
-//! # Lookup
-//!
-//! [`PriceTable::resolve`] looks up `(provider, model)`:
-//!
-//! 1. an **exact** entry for that provider and model name (case-sensitive); otherwise
-//! 2. the **longest explicit prefix rule** of that provider whose prefix starts the model name,
-//!    e.g. `prefix = "gpt-4o-2024-"` → `gpt-4o`; otherwise
-//! 3. nothing: the call is *unpriced* (recorded at zero cost and counted, never failed).
-//!
-//! There is no substring or fuzzy matching: `gpt-4o-mini` never prices as `gpt-4o`, and a
-//! `gpt-4o-turbo-x` without a rule matching it is unpriced. Of the entries of the found model,
-//! the one with the latest `effective_from` on or before the call's date applies (an entry
-//! without a date applies from the beginning of time); if none is effective yet, the call is
-//! unpriced. An exact entry that is not effective does not fall through to a prefix rule.
-//!
-//! # Fallbacks
-//!
-//! A price has required input and output rates. A missing cache-read rate means cache reads
-//! cost the input rate, a missing cache-write rate means cache writes cost the input rate, and
-//! a missing reasoning rate means reasoning tokens cost the output rate (how OpenAI and
-//! Anthropic bill thinking). The fallbacks never make a call cheaper than the provider would
-//! bill for a missing rate, except when a provider charges a cache-write premium and the table
-//! omits it: set `cache_write` for such providers (the built-in Anthropic prices do).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -100,6 +76,7 @@ pub enum PriceError {
 
 /// The price of one model from one date on. Rates are USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ModelPrice {
     /// Uncached input tokens.
     pub input: Rate,
@@ -117,7 +94,7 @@ pub struct ModelPrice {
 
 impl ModelPrice {
     /// A price with input and output rates in USD per million tokens, no cache or reasoning
-    /// rates (they fall back, see the [module docs](self)) and no effective date.
+    /// rates (they fall back, see [`PriceTable`]) and no effective date.
     pub fn new(input_usd_per_mtok: f64, output_usd_per_mtok: f64) -> Result<Self, PriceError> {
         Ok(ModelPrice {
             input: Rate::usd_per_mtok(input_usd_per_mtok)?,
@@ -180,6 +157,7 @@ pub enum PriceMatch {
 
 /// The price that applies to a call, and the table model it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResolvedPrice {
     /// The provider.
     pub provider: String,
@@ -194,8 +172,32 @@ pub struct ResolvedPrice {
 }
 
 /// Prices by `(provider, model)`, each a history ordered by effective date, plus explicit
-/// prefix rules. See the [module docs](self) for lookup and fallbacks, and
-/// [`PriceTable::with_toml`] for the file format.
+/// prefix rules; [`PriceTable::with_toml`] gives the file format.
+///
+/// # Lookup
+///
+/// [`PriceTable::resolve`] looks up `(provider, model)`:
+///
+/// 1. an **exact** entry for that provider and model name (case-sensitive); otherwise
+/// 2. the **longest explicit prefix rule** of that provider whose prefix starts the model name,
+///    e.g. `prefix = "gpt-4o-2024-"` → `gpt-4o`; otherwise
+/// 3. nothing: the call is *unpriced* (recorded at zero cost and counted, never failed).
+///
+/// There is no substring or fuzzy matching: `gpt-4o-mini` never prices as `gpt-4o`, and a
+/// `gpt-4o-turbo-x` without a rule matching it is unpriced. Of the entries of the found model,
+/// the one with the latest `effective_from` on or before the call's date applies (an entry
+/// without a date applies from the beginning of time); if none is effective yet, the call is
+/// unpriced. An exact entry that is not effective does not fall through to a prefix rule.
+///
+/// # Fallbacks
+///
+/// A price has required input and output rates. A missing cache-read rate means cache reads
+/// cost the input rate, a missing cache-write rate means cache writes cost the input rate, and
+/// a missing reasoning rate means reasoning tokens cost the output rate (how OpenAI and
+/// Anthropic bill thinking). The fallbacks never make a call cheaper than the provider would
+/// bill for a missing rate, except when a provider charges a cache-write premium and the table
+/// omits it: set `cache_write` for such providers (the built-in Anthropic prices do).
+///
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PriceTable {
     /// `(provider, model)` → entries sorted by `effective_from` (`None` first), dates unique.

@@ -1,29 +1,4 @@
 //! What one LLM call consumed: token counts by kind, plus the model, provider and operation.
-//!
-//! # Conventions
-//!
-//! flowmeter uses the **inclusive** convention of the OpenTelemetry GenAI semantic conventions
-//! (and of OpenAI's API):
-//!
-//! - [`Usage::input_tokens`] counts *every* input token, including the ones read from a prompt
-//!   cache ([`Usage::cache_read_input_tokens`]) and the ones written to it
-//!   ([`Usage::cache_write_input_tokens`]). The uncached remainder is
-//!   [`Usage::uncached_input_tokens`] = input − cache reads − cache writes.
-//! - [`Usage::output_tokens`] counts *every* generated token, including reasoning ("thinking")
-//!   tokens ([`Usage::reasoning_tokens`]). The visible remainder is
-//!   [`Usage::visible_output_tokens`] = output − reasoning.
-//!
-//! Providers differ, so normalise at the edge: OpenAI's `prompt_tokens` already includes
-//! `cached_tokens` and `completion_tokens` includes `reasoning_tokens` ([`OpenAiUsage`]);
-//! Anthropic's `input_tokens` *excludes* `cache_read_input_tokens` and
-//! `cache_creation_input_tokens` ([`AnthropicUsage`] adds them up).
-//!
-//! # Validation
-//!
-//! Every count must be a whole, non-negative number no larger than [`MAX_TOKENS_PER_CALL`],
-//! cache reads + cache writes may not exceed the input, and reasoning may not exceed the
-//! output. Anything else is a [`UsageError`] naming the field and the value: a provider bug
-//! or a mis-mapped field must never turn into a plausible-looking dollar figure.
 
 use std::fmt;
 
@@ -168,7 +143,33 @@ pub enum UsageError {
     },
 }
 
-/// The validated usage of one LLM call (see the [module docs](self) for the conventions).
+/// The validated usage of one LLM call.
+///
+/// # Conventions
+///
+/// flowmeter uses the **inclusive** convention of the OpenTelemetry GenAI semantic conventions
+/// (and of OpenAI's API):
+///
+/// - [`Usage::input_tokens`] counts *every* input token, including the ones read from a prompt
+///   cache ([`Usage::cache_read_input_tokens`]) and the ones written to it
+///   ([`Usage::cache_write_input_tokens`]). The uncached remainder is
+///   [`Usage::uncached_input_tokens`] = input − cache reads − cache writes.
+/// - [`Usage::output_tokens`] counts *every* generated token, including reasoning ("thinking")
+///   tokens ([`Usage::reasoning_tokens`]). The visible remainder is
+///   [`Usage::visible_output_tokens`] = output − reasoning.
+///
+/// Providers differ, so normalise at the edge: OpenAI's `prompt_tokens` already includes
+/// `cached_tokens` and `completion_tokens` includes `reasoning_tokens` ([`OpenAiUsage`]);
+/// Anthropic's `input_tokens` *excludes* `cache_read_input_tokens` and
+/// `cache_creation_input_tokens` ([`AnthropicUsage`] adds them up).
+///
+/// # Validation
+///
+/// Every count must be a whole, non-negative number no larger than [`MAX_TOKENS_PER_CALL`],
+/// cache reads + cache writes may not exceed the input, and reasoning may not exceed the
+/// output. Anything else is a [`UsageError`] naming the field and the value: a provider bug
+/// or a mis-mapped field must never turn into a plausible-looking dollar figure.
+///
 ///
 /// Build it with [`Usage::builder`], or normalise a provider's numbers with [`Usage::openai`] /
 /// [`Usage::anthropic`]. Fields are private so the invariants (cache ≤ input, reasoning ≤

@@ -51,7 +51,6 @@ pub use server::serve_stdio;
 pub use tools::{MetricsTool, MetricsTools, MetricsToolsBuilder};
 
 // Re-exported for the signatures of `metadata_output` and `summary_output`.
-pub use crate::exporter::{MetricMetadata, Summary};
 
 #[cfg(test)]
 mod tests {

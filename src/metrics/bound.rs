@@ -16,8 +16,8 @@ use opentelemetry::metrics::{
 };
 
 use super::catalog;
+use super::catalog::keys;
 use super::instruments::{EXECUTIONS, InstrumentFactory};
-use super::keys;
 use super::recording::Recording;
 use super::status::Status;
 use super::stripes::{Pending, Stripes};

@@ -76,8 +76,9 @@ pub(crate) fn bind_all() {
     }
 }
 
-/// The registered call sites, for `/catalog`. Sorted by name, one entry per call site.
-pub fn list() -> Vec<CallsiteMeta> {
+/// Every `#[instrumented]` call site of the program (registered at link time, called or not),
+/// as `/catalog` lists them: sorted by name, one entry per call site.
+pub fn callsites() -> Vec<CallsiteMeta> {
     let mut sites: Vec<CallsiteMeta> = CALLSITES.iter().map(|c| c.meta).collect();
     sites.sort_by(|a, b| (a.name, a.file, a.line).cmp(&(b.name, b.file, b.line)));
     sites

@@ -1,9 +1,9 @@
 //! The metric catalog: every metric flowmeter itself records, declared once, as data.
 //!
-//! Instrument creation ([`Instruments`](super::Instruments)), the `/catalog` endpoint, the
-//! generated rules and dashboards and the README's metric table all read [`CATALOG`]. A test
-//! compares the exposition of a real run against it, so a metric cannot be renamed in one
-//! place and left behind in another.
+//! Instrument creation (each domain builds its instruments from these entries), the `/catalog`
+//! endpoint, the generated rules and dashboards and the README's metric table all read
+//! [`CATALOG`]. A test compares the exposition of a real run against it, so a metric cannot be
+//! renamed in one place and left behind in another.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,7 @@ pub enum Naming {
 
 /// One metric of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct MetricDef {
     /// The name after the namespace (for [`Naming::Namespaced`]) or the whole name.
     pub name: &'static str,

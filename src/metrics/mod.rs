@@ -3,7 +3,7 @@
 //! records through.
 
 pub(crate) mod bound;
-pub mod callsite;
+pub(crate) mod callsite;
 pub mod catalog;
 pub(crate) mod clock;
 mod instruments;
@@ -11,16 +11,14 @@ mod objective;
 pub(crate) mod outcome;
 pub(crate) mod recording;
 pub(crate) mod rejected;
-mod status;
+pub(crate) mod status;
 mod stripes;
 
-pub use callsite::CallsiteMeta;
-pub use catalog::{CATALOG, InstrumentKind, MetricDef, MetricInfo, keys};
+pub use callsite::{CallsiteMeta, callsites};
 pub use flowmeter_naming::NameError;
 pub use objective::{
     DEFAULT_WINDOW_DAYS, Goal, Objective, ObjectiveError, Target, declared_objectives,
 };
-pub use status::Status;
 
 pub(crate) use instruments::DomainInstruments;
 pub(crate) use objective::declare_objective;

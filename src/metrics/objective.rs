@@ -188,7 +188,7 @@ pub(crate) fn declare_objective(objective: Objective) {
 /// `flowmeter-cli` generates SLO rules for them.
 pub fn declared_objectives() -> Vec<Objective> {
     // The macro validated the call sites' ratios and thresholds at compile time.
-    let mut objectives: Vec<Objective> = callsite::list()
+    let mut objectives: Vec<Objective> = callsite::callsites()
         .into_iter()
         .flat_map(|site| {
             site.objectives.iter().map(move |&goal| Objective {

@@ -134,7 +134,7 @@ impl Pipeline {
     /// on the same meter would be silently ignored. Each boundary set gets its own scope
     /// (distinguished by an attribute; scope labels are off, so the exposition is unchanged)
     /// and the provider returns the same meter for the same set.
-    pub fn meter_for_buckets(&self, buckets: &[f64]) -> Meter {
+    pub(crate) fn meter_for_buckets(&self, buckets: &[f64]) -> Meter {
         let key: Vec<String> = buckets.iter().map(f64::to_string).collect();
         let scope =
             scope().with_attributes([KeyValue::new("flowmeter.buckets", key.join(","))]).build();

@@ -33,6 +33,7 @@ static NEXT_CHILD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 
 /// A named point of a run, with the time elapsed since its context started.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Checkpoint {
     /// The checkpoint's name.
     pub name: String,

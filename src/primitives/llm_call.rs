@@ -23,6 +23,7 @@ pub struct LlmResponse<T> {
 
 /// What an [`LlmCall`] produces: the output, its usage and what it cost.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LlmOutput<T> {
     /// The call's output.
     pub output: T,

@@ -7,9 +7,9 @@ use std::future::Future;
 use tracing::field::{Empty, display};
 
 use super::Error;
+use crate::Status;
 use crate::execution::Execution;
 use crate::in_span::InSpan;
-use crate::metrics::Status;
 use crate::metrics::bound::{Bound, LazyBound};
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;

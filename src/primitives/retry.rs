@@ -9,8 +9,9 @@ use opentelemetry::metrics::{BoundHistogram, Histogram};
 use super::backoff::Backoff;
 use super::observe::Observed;
 use super::{Context, Error, Primitive};
+use crate::Status;
+use crate::metrics::DomainInstruments;
 use crate::metrics::catalog::{self, keys};
-use crate::metrics::{DomainInstruments, Status};
 
 /// `ns.retry.attempts`, created when the first retry records.
 static ATTEMPTS: DomainInstruments<Histogram<u64>> =

@@ -48,7 +48,7 @@
 //!
 //! # Names and the namespace
 //!
-//! Neither set is prefixed with the [namespace](crate::telemetry::Config::namespace): the
+//! Neither set is prefixed with the [namespace](crate::Config::namespace): the
 //! `process_*` names are a cross-library standard, and the `system_*_percent` names are the
 //! ones the reference automation platform's dashboards query. Both describe the process or
 //! the host rather than flowmeter's own work, and Prometheus tells services apart by their

@@ -13,7 +13,7 @@ use crate::pipeline::cardinality;
 mod install;
 
 /// Configures and installs the telemetry pipeline. Created by
-/// [`Telemetry::builder`](super::Telemetry::builder).
+/// [`Telemetry::builder`](crate::Telemetry::builder).
 ///
 /// Every setting here takes precedence over its `FLOWMETER_*` environment variable, which
 /// takes precedence over the config file (`config_file`, or `FLOWMETER_CONFIG`).
@@ -83,7 +83,7 @@ impl TelemetryBuilder {
     }
 
     /// Listen on `127.0.0.1` at a port the OS picks (for tests); read it back with
-    /// [`Telemetry::local_addr`](super::Telemetry::local_addr). Off by default: port 0 in
+    /// [`Telemetry::local_addr`](crate::Telemetry::local_addr). Off by default: port 0 in
     /// config is otherwise an error.
     pub fn ephemeral_port(mut self) -> Self {
         self.raw.listen = Some("127.0.0.1:0".into());
@@ -290,6 +290,7 @@ impl TelemetryBuilder {
     /// comes from the `OTEL_EXPORTER_OTLP_*` variables). Default: OTLP only when those
     /// variables ask for it. The Prometheus endpoint keeps serving. See [`crate::otlp`].
     #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
     pub fn otlp(mut self, config: crate::otlp::OtlpConfig) -> Self {
         self.otlp = Some(config);
         self
@@ -297,7 +298,7 @@ impl TelemetryBuilder {
 
     /// Whether `install` sets a global `tracing` subscriber carrying the OpenTelemetry layer.
     /// Default `true`. If the program already has one, set `false` and add
-    /// [`Telemetry::tracing_layer`](super::Telemetry::tracing_layer) to it instead.
+    /// [`Telemetry::tracing_layer`](crate::Telemetry::tracing_layer) to it instead.
     pub fn install_subscriber(mut self, install: bool) -> Self {
         self.install_subscriber = install;
         self

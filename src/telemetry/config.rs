@@ -42,6 +42,7 @@ const SYSTEM_FEATURE: &str = "system";
 
 /// The resolved configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// Whether anything is recorded. Default `true`. Off, instrumented code runs unchanged at
     /// the cost of two atomic loads per call, nothing is served, nothing panics.

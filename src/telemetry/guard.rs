@@ -56,6 +56,7 @@ impl Telemetry {
 
     /// The OTLP exporters' health, when OTLP is on (`otlp` cargo feature).
     #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
     pub fn otlp(&self) -> Option<&crate::otlp::OtlpHandle> {
         self.otlp.as_deref()
     }
@@ -102,7 +103,7 @@ impl Telemetry {
     /// of the crates that carry telemetry out ([`EXPORT_PATH_CRATES`]): exported, they would
     /// make more of themselves at every export.
     ///
-    /// [`EXPORT_PATH_CRATES`]: crate::telemetry::layer::EXPORT_PATH_CRATES
+    /// [`EXPORT_PATH_CRATES`]: crate::telemetry::EXPORT_PATH_CRATES
     pub fn tracing_layer<S>(&self) -> TracingLayer<S>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,

@@ -56,7 +56,7 @@ pub const EXPORT_PATH_CRATES: &[&str] = &[
     "tower",
 ];
 
-/// The layer [`Telemetry::tracing_layer`](super::Telemetry::tracing_layer) returns:
+/// The layer [`Telemetry::tracing_layer`](crate::Telemetry::tracing_layer) returns:
 /// tracing-opentelemetry's layer for the pipeline's tracer, without the spans and events of
 /// [`EXPORT_PATH_CRATES`].
 ///

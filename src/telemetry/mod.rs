@@ -3,13 +3,14 @@
 //! `SdkTracerProvider` behind a `tracing` layer, publish them as the process's [`Pipeline`],
 //! and start what serves them.
 
-mod builder;
-pub mod config;
-mod guard;
-pub mod layer;
+pub(crate) mod builder;
+pub(crate) mod config;
+pub(crate) mod guard;
+mod layer;
 
 pub use crate::pipeline::Pipeline;
 pub use crate::pipeline::cardinality::{DEFAULT_CARDINALITY_LIMIT, MAX_CARDINALITY_LIMIT};
-pub use builder::TelemetryBuilder;
-pub use config::Config;
-pub use guard::Telemetry;
+pub use config::{DEFAULT_LISTEN, DEFAULT_NAMESPACE, ENV_VARS};
+pub use layer::{EXPORT_PATH_CRATES, ExportPathFilter, TracingLayer};
+// The front door, `flowmeter::{Telemetry, TelemetryBuilder, Config}`, is re-exported at the
+// crate root (`lib.rs`), its one public path.

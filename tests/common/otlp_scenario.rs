@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use flowmeter::metrics::{CATALOG, catalog::DURATION_BUCKETS};
+use flowmeter::metrics::catalog::{CATALOG, DURATION_BUCKETS};
 use flowmeter::otlp::{OtlpConfig, Protocol};
 use flowmeter::primitives::{Context, Workflow, step};
 use flowmeter::{Telemetry, instrumented};

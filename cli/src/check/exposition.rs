@@ -16,6 +16,7 @@ pub struct Exposition {
 /// A line of the exposition that is not a comment, a blank line or a sample.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("exposition line {line}: {reason}: {text}")]
+#[non_exhaustive]
 pub struct ExpositionError {
     /// The line number, from 1.
     pub line: usize,

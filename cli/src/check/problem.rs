@@ -5,6 +5,7 @@ use std::fmt;
 
 /// One thing wrong with a rule file or dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Problem {
     /// The file (the [`Source`](super::Source)'s name).
     pub file: String,
@@ -104,6 +105,7 @@ impl fmt::Display for Problem {
 
 /// The outcome of a check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// Every problem, in file order, each once.
     pub problems: Vec<Problem>,

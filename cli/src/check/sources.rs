@@ -20,6 +20,7 @@ pub enum SourceKind {
 
 /// A rule file or dashboard to check: its name (shown in problems), kind and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Source {
     /// The name problems are reported under, usually the path.
     pub name: String,

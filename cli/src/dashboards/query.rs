@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use flowmeter::metrics::Status;
+use flowmeter::Status;
 
 /// Grafana's range for `rate()` in time series panels: at least four scrape intervals.
 pub(super) const RATE: &str = "$__rate_interval";
@@ -14,7 +14,7 @@ pub(super) const RATE: &str = "$__rate_interval";
 pub(super) const RANGE: &str = "$__range";
 
 /// The Prometheus label names the panels use, each equal to the catalog's attribute key as
-/// the bridge exports it (a unit test checks them against [`keys`](flowmeter::metrics::keys)).
+/// the bridge exports it (a unit test checks them against [`keys`](flowmeter::metrics::catalog::keys)).
 pub(super) mod label {
     /// `primitive_name`.
     pub(crate) const PRIMITIVE_NAME: &str = "primitive_name";

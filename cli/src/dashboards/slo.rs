@@ -10,7 +10,7 @@ use super::model::Builder;
 use super::panel::{Panel, Unit};
 use super::query::{Selector, label, rate, ratio, sum_by};
 use crate::MetricNames;
-use flowmeter::metrics::Status;
+use flowmeter::Status;
 use flowmeter::metrics::{Goal, Objective, Target};
 
 /// The burn-rate windows shown, those of the multi-window multi-burn-rate alerts.

@@ -322,6 +322,7 @@ impl<I: Clone> KeyFn<I, I> for SameKey {
 /// What a cache hit saved: the model and provider of the LLM call it replaced and that
 /// call's price in US dollars. Returned by the function given to [`Cached::saved_cost`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct SavedCost<'a> {
     /// The model (`model` label).
     pub model: &'a str,
