@@ -42,6 +42,6 @@ echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
 echo "== cargo bench --no-run (benches compile; they are run by hand, see README)"
-cargo bench --workspace --no-run --features flowmeter/otlp
+cargo bench --workspace --no-run --features flowmeter-bench/otlp
 
 echo "== all checks passed"

@@ -47,7 +47,7 @@
 //! a failed push loses that push only (the next one carries the cumulative totals again). The
 //! first failed export of a signal logs one `WARN` naming the endpoint and the error; later
 //! failures are not logged until an export succeeds again (logged at `INFO`).
-//! `benches/otlp_unreachable.rs` measures an instrumented call with the collector unreachable
+//! `bench/benches/otlp_unreachable.rs` measures an instrumented call with the collector unreachable
 //! against OTLP off.
 //!
 //! # Names: OTLP and Prometheus

@@ -10,6 +10,8 @@
 mod exposition;
 pub mod fuzz;
 mod http;
+#[cfg(feature = "otlp")]
+pub mod otlp_receiver;
 mod process;
 pub mod prometheus;
 mod promtool;

@@ -6,8 +6,6 @@
 pub mod capture;
 pub mod faults;
 #[cfg(feature = "otlp")]
-pub mod otlp_receiver;
-#[cfg(feature = "otlp")]
 pub mod otlp_scenario;
 
 pub use flowmeter_testkit::*;

@@ -12,7 +12,7 @@
 //! - each flowmeter figure twice: metrics only (no tracing subscriber, spans disabled) and
 //!   with spans (the OpenTelemetry tracing layer installed, spans created and not exported).
 //!
-//! Run: `cargo bench --bench primitives`.
+//! Run: `cargo bench -p flowmeter-bench --bench primitives`.
 
 use std::future::{Ready, ready};
 use std::hint::black_box;

@@ -11,11 +11,7 @@
 //! through the batch span processor). The claim checked: the call costs the same in all
 //! three, because it only ever pushes into a bounded queue.
 //!
-//! Run: `cargo bench --features otlp --bench otlp_unreachable`.
-
-#[path = "../tests/common/otlp_receiver.rs"]
-#[allow(dead_code)] // the bench uses part of the tests' receiver
-mod otlp_receiver;
+//! Run: `cargo bench -p flowmeter-bench --features otlp --bench otlp_unreachable`.
 
 use std::hint::black_box;
 use std::net::TcpListener;
@@ -24,7 +20,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::otlp::{OtlpConfig, OtlpHandle, Protocol};
 use flowmeter::{Telemetry, instrumented};
-use otlp_receiver::{OtlpReceiver, Transport};
+use flowmeter_testkit::otlp_receiver::{OtlpReceiver, Transport};
 
 #[instrumented(span = false)]
 fn metrics_only(x: u64) -> u64 {

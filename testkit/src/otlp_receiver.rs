@@ -61,6 +61,12 @@ pub struct OtlpReceiver {
     _runtime: tokio::runtime::Runtime,
 }
 
+impl std::fmt::Debug for OtlpReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpReceiver").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
 /// The receiver's transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
