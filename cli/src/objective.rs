@@ -80,7 +80,7 @@ pub enum ObjectivesFileError {
 }
 
 #[cfg(test)]
-mod file_tests {
+mod tests {
     use super::*;
 
     #[test]

@@ -417,5 +417,4 @@ fn builder_error(field: &'static str, value: &str, reason: &str) -> ConfigError 
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

@@ -217,5 +217,4 @@ fn is_export_path_target(target: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "layer_tests.rs"]
 mod tests;
