@@ -32,7 +32,7 @@
 use std::collections::BTreeMap;
 
 use super::promql::{Matcher, camel, num, selector, sum_by};
-use super::recording::RuleNames;
+use super::rule_names::RuleNames;
 use crate::{Alert, Rule, RuleFile, RuleGroup};
 
 /// Error ratio above which `…ErrorRatioHigh` fires: 5% of completed executions.

@@ -18,7 +18,7 @@
 //! total, e.g. `sum(tta:request_rate_5m)`.
 
 use super::promql::{Matcher, guarded_quantile, guarded_ratio, num, rate, selector, sum_by};
-use super::recording::{RuleNames, SECONDS_PER_HOUR, WINDOW};
+use super::rule_names::{RuleNames, SECONDS_PER_HOUR, WINDOW};
 use crate::{Rule, RuleFile, RuleGroup};
 
 /// `rules/{ns}.compat.yml`.

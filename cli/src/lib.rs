@@ -23,6 +23,7 @@ mod objective;
 mod prometheus_config;
 mod promql;
 mod recording;
+mod rule_names;
 mod slo;
 
 use std::path::PathBuf;

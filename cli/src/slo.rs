@@ -48,7 +48,7 @@ use std::collections::BTreeMap;
 
 use super::alerts::{Severity, alert};
 use super::promql::{Matcher, camel, guarded_ratio, le, num, quote, rate, selector, sum_by};
-use super::recording::RuleNames;
+use super::rule_names::RuleNames;
 use crate::{Record, Rule, RuleFile, RuleGroup};
 use flowmeter::metrics::catalog::keys;
 use flowmeter::metrics::{Goal, Objective, Target};

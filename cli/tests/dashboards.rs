@@ -7,8 +7,8 @@ use std::process::Command;
 
 use flowmeter::metrics::catalog::{CATALOG, Naming};
 use flowmeter::metrics::{Objective, Target};
-use flowmeter_cli::dashboards::{DASHBOARDS, uid, variable_queries};
 use flowmeter_cli::dashboards::panel_expressions;
+use flowmeter_cli::dashboards::{DASHBOARDS, uid, variable_queries};
 use flowmeter_cli::{GenerateConfig, GeneratedFile, generate};
 use serde_json::Value;
 

@@ -103,7 +103,6 @@ mod gauge;
 mod histogram;
 mod labels;
 mod spec;
-mod timer;
 mod updown;
 
 pub use counter::{AppCounter, BoundAppCounter, CounterBuilder, counter};
@@ -111,8 +110,8 @@ pub use declared::declared_metrics;
 pub use error::AppMetricError;
 pub use gauge::{AppGauge, BoundAppGauge, GaugeBuilder, gauge};
 pub use histogram::{
-    AppHistogram, BoundAppHistogram, DEFAULT_BUCKETS, HistogramBuilder, histogram,
+    AppHistogram, BoundAppHistogram, DEFAULT_BUCKETS, HistogramBuilder, HistogramTimer, histogram,
 };
 pub use spec::SCOPE_NAME;
-pub use timer::HistogramTimer;
+
 pub use updown::{AppUpDownCounter, BoundAppUpDownCounter, UpDownCounterBuilder, up_down_counter};

@@ -14,6 +14,23 @@ pub mod providers {
     pub const ANTHROPIC: &str = "anthropic";
 }
 
+/// The provider-shaped constructors, here with the shapes they read (so `usage` needs nothing
+/// of this module).
+impl Usage {
+    /// Normalises OpenAI-shaped counts for `model` under provider `openai`.
+    pub fn openai(model: impl Into<String>, counts: OpenAiUsage) -> Result<Usage, UsageError> {
+        counts.into_usage(providers::OPENAI, model)
+    }
+
+    /// Normalises Anthropic-shaped counts for `model` under provider `anthropic`.
+    pub fn anthropic(
+        model: impl Into<String>,
+        counts: AnthropicUsage,
+    ) -> Result<Usage, UsageError> {
+        counts.into_usage(providers::ANTHROPIC, model)
+    }
+}
+
 /// Counts as OpenAI's Chat Completions / Responses APIs report them (signed, so a bad value
 /// can be represented and rejected). Inclusive, like flowmeter's convention.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use super::provider::{AnthropicUsage, OpenAiUsage, providers};
-
 /// The sanity cap on every token count of one call: 100 million tokens. No model accepts or
 /// produces that much in one request; a larger count is a bug upstream and is rejected.
 pub const MAX_TOKENS_PER_CALL: u64 = 100_000_000;
@@ -159,9 +157,9 @@ pub enum UsageError {
 ///   [`Usage::visible_output_tokens`] = output − reasoning.
 ///
 /// Providers differ, so normalise at the edge: OpenAI's `prompt_tokens` already includes
-/// `cached_tokens` and `completion_tokens` includes `reasoning_tokens` ([`OpenAiUsage`]);
+/// `cached_tokens` and `completion_tokens` includes `reasoning_tokens` ([`OpenAiUsage`](super::OpenAiUsage));
 /// Anthropic's `input_tokens` *excludes* `cache_read_input_tokens` and
-/// `cache_creation_input_tokens` ([`AnthropicUsage`] adds them up).
+/// `cache_creation_input_tokens` ([`AnthropicUsage`](super::AnthropicUsage) adds them up).
 ///
 /// # Validation
 ///
@@ -195,19 +193,6 @@ impl Usage {
             operation: DEFAULT_OPERATION.to_owned(),
             counts: [TokenCount(Raw::Int(0)); 5],
         }
-    }
-
-    /// Normalises OpenAI-shaped counts for `model` under provider `openai`.
-    pub fn openai(model: impl Into<String>, counts: OpenAiUsage) -> Result<Usage, UsageError> {
-        counts.into_usage(providers::OPENAI, model)
-    }
-
-    /// Normalises Anthropic-shaped counts for `model` under provider `anthropic`.
-    pub fn anthropic(
-        model: impl Into<String>,
-        counts: AnthropicUsage,
-    ) -> Result<Usage, UsageError> {
-        counts.into_usage(providers::ANTHROPIC, model)
     }
 
     /// Replaces the GenAI operation name (`gen_ai.operation.name`, e.g. `chat`, `embeddings`,

@@ -1,6 +1,6 @@
 //! Bound execution instruments: one counter and one histogram handle per status (plus an
-//! optional in-flight gauge handle) for a fixed attribute set, and the slot that binds them
-//! lazily once an enabled pipeline exists.
+//! optional in-flight gauge handle) for a fixed attribute set (bound lazily by
+//! [`super::lazy_bound`]).
 //!
 //! Static call sites (`#[instrumented]`) and runtime-named primitives and workflows share
 //! this: whatever the name's origin, a recorded execution is a few atomic adds on a stripe of
@@ -8,20 +8,16 @@
 //! Every bound set is listed in [`LIVE`], so a collection can flush them all first
 //! ([`flush_all`]).
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
     BoundCounter, BoundHistogram, BoundUpDownCounter, Counter, Histogram, UpDownCounter,
 };
 
-use super::catalog;
 use super::catalog::keys;
-use super::instruments::{EXECUTIONS, InstrumentFactory};
-use super::recording::Recording;
 use super::status::Status;
 use super::stripes::{Pending, Stripes};
-use crate::pipeline::{self, Pipeline};
 
 /// The handles of one attribute set, bound for every status, and the stripes its executions
 /// wait in.
@@ -39,35 +35,6 @@ struct StatusHandles {
 }
 
 impl Bound {
-    /// Binds the executions of one call site or primitive (the one binding path of both):
-    /// `primitive_name`, `primitive_type` and the static `labels`, with its own duration
-    /// boundaries when it declares `buckets`.
-    pub(crate) fn execution(
-        pipeline: &Pipeline,
-        name: impl Into<opentelemetry::Value>,
-        kind: &'static str,
-        labels: &[(&'static str, &'static str)],
-        buckets: Option<&[f64]>,
-    ) -> Self {
-        let instruments = EXECUTIONS.of(pipeline);
-        let own_duration = buckets.map(|buckets| {
-            // A different boundary set needs its own instrument; the SDK caches instruments
-            // per meter by name, so it gets a meter of its own (Pipeline::meter_for_buckets).
-            InstrumentFactory {
-                meter: &pipeline.meter_for_buckets(buckets),
-                namespace: pipeline.namespace(),
-            }
-            .f64_histogram(&catalog::EXECUTION_DURATION, Some(buckets))
-        });
-        let mut attrs = vec![
-            KeyValue::new(keys::PRIMITIVE_NAME, name),
-            KeyValue::new(keys::PRIMITIVE_TYPE, kind),
-        ];
-        attrs.extend(labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
-        let duration = own_duration.as_ref().unwrap_or(&instruments.duration);
-        Bound::new(&instruments.executions, duration, Some(&instruments.active), attrs)
-    }
-
     /// Binds `executions` and `duration` to `attrs` + `status` for each status, and `active`
     /// (when given) to `attrs`.
     pub(crate) fn new(
@@ -164,7 +131,7 @@ pub(crate) fn flush_all() {
 /// Lists `bound` in [`LIVE`]. The sets of dropped primitives are pruned here too (when the
 /// list would grow), not only at collections: a program that renames or drops primitives and
 /// never collects still keeps the list as long as its live sets.
-fn register(bound: &Arc<Bound>) {
+pub(super) fn register(bound: &Arc<Bound>) {
     push_pruned(&mut LIVE.lock().unwrap_or_else(|e| e.into_inner()), bound);
 }
 
@@ -175,44 +142,6 @@ fn push_pruned<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
         list.retain(|entry| entry.strong_count() > 0);
     }
     list.push(Arc::downgrade(item));
-}
-
-/// Bound handles created on first use, once an enabled pipeline is installed.
-#[derive(Debug, Default)]
-pub(crate) struct LazyBound {
-    bound: OnceLock<Arc<Bound>>,
-}
-
-impl LazyBound {
-    pub(crate) const fn new() -> Self {
-        LazyBound { bound: OnceLock::new() }
-    }
-
-    /// Starts recording one execution; `None` when telemetry is off or not installed.
-    #[inline]
-    pub(crate) fn start(&self, bind: impl FnOnce(&Pipeline) -> Bound) -> Option<Recording<'_>> {
-        let bound = match self.bound.get() {
-            Some(bound) => bound,
-            None => self.bind(bind)?,
-        };
-        Some(Recording::start(bound))
-    }
-
-    /// Binds now if an enabled pipeline is installed (so the series exist from then on).
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn bind(&self, bind: impl FnOnce(&Pipeline) -> Bound) -> Option<&Bound> {
-        let pipeline = pipeline::get()?;
-        if !pipeline.is_enabled() {
-            return None;
-        }
-        let bound = self.bound.get_or_init(|| {
-            let bound = Arc::new(bind(pipeline));
-            register(&bound);
-            bound
-        });
-        Some(bound)
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 
 use serde::Serialize;
 
-use super::bound::{Bound, LazyBound};
+use super::bound::Bound;
+use super::lazy_bound::{LazyBound, bind_execution};
 use super::objective::Goal;
 use super::recording::Recording;
 use crate::pipeline::Pipeline;
@@ -87,5 +88,5 @@ pub fn callsites() -> Vec<CallsiteMeta> {
 /// Binds a call site's handles: its name, kind and static labels, with its own duration
 /// boundaries when it declares some.
 fn bind(meta: &CallsiteMeta, pipeline: &Pipeline) -> Bound {
-    Bound::execution(pipeline, meta.name, meta.kind, meta.labels, meta.buckets)
+    bind_execution(pipeline, meta.name, meta.kind, meta.labels, meta.buckets)
 }

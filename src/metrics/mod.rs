@@ -7,6 +7,7 @@ pub(crate) mod callsite;
 pub mod catalog;
 pub(crate) mod clock;
 mod instruments;
+pub(crate) mod lazy_bound;
 mod objective;
 pub(crate) mod outcome;
 pub(crate) mod recording;

@@ -10,7 +10,8 @@ use super::Error;
 use crate::Status;
 use crate::execution::Execution;
 use crate::in_span::InSpan;
-use crate::metrics::bound::{Bound, LazyBound};
+use crate::metrics::bound::Bound;
+use crate::metrics::lazy_bound::{LazyBound, bind_execution};
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;
 use crate::pipeline::Pipeline;
@@ -81,7 +82,7 @@ impl Observed {
     }
 
     fn bind(&self, pipeline: &Pipeline) -> Bound {
-        Bound::execution(pipeline, self.name.to_string(), self.kind, &[], None)
+        bind_execution(pipeline, self.name.to_string(), self.kind, &[], None)
     }
 }
 

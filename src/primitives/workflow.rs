@@ -8,8 +8,9 @@ use tracing::field::Empty;
 
 use super::observe::execute;
 use super::{Context, Error, Primitive};
-use crate::metrics::bound::{Bound, LazyBound};
+use crate::metrics::bound::Bound;
 use crate::metrics::catalog::{self, keys};
+use crate::metrics::lazy_bound::LazyBound;
 use crate::metrics::{DomainInstruments, Goal, Objective, ObjectiveError, Target};
 
 /// The workflows' instruments, created when the first workflow runs.

@@ -23,6 +23,7 @@
 //! variable. The output is deterministic.
 
 mod cache;
+mod datasource;
 mod llm;
 mod model;
 mod overview;

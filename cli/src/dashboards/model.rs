@@ -8,12 +8,11 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::datasource::{DATASOURCE_VARIABLE, DataSource};
 use super::panel::{GridPos, Panel};
 
 /// The dashboard JSON schema version written.
 pub(super) const SCHEMA_VERSION: u32 = 39;
-/// The name of the data source variable every panel queries.
-pub(super) const DATASOURCE_VARIABLE: &str = "datasource";
 
 /// A whole dashboard, as imported into Grafana.
 #[derive(Debug, Serialize)]
@@ -41,21 +40,6 @@ pub(super) struct Dashboard {
 #[derive(Debug, Serialize)]
 struct Templating {
     list: Vec<Variable>,
-}
-
-/// A panel's or target's data source: the `${datasource}` variable.
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct DataSource {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    uid: String,
-}
-
-impl DataSource {
-    /// The `${datasource}` variable.
-    pub(super) fn variable() -> Self {
-        DataSource { kind: "prometheus", uid: format!("${{{DATASOURCE_VARIABLE}}}") }
-    }
 }
 
 /// A template variable.

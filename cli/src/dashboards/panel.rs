@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::model::DataSource;
+use super::datasource::DataSource;
 
 /// A panel's position on the 24-column grid.
 #[derive(Debug, Clone, Copy, Serialize)]
