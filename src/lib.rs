@@ -33,8 +33,8 @@
 //! and the generator are `flowmeter-naming`, and the rules, alerts, SLO and dashboard generator,
 //! the checker and the `flowmeter` binary are `flowmeter-cli`, which a service never links.
 //!
-//! Inside the runtime, modules import one way, down this table (`tests/layers.rs` reads the
-//! sources and fails on an upward import):
+//! Inside the runtime, modules import one way, down this table, and no two modules import each
+//! other (`tests/layers.rs` reads the sources and fails on an upward or circular import):
 //!
 //! | layer | modules | may use |
 //! |---|---|---|

@@ -1,5 +1,5 @@
 //! The runtime's layers, enforced: every module's `crate::` paths must point at its own layer or
-//! one below. The table is the one in the crate docs (`src/lib.rs`, "Layers"); a new top-level
+//! one below, and no two modules (at any depth) import each other. The table is the one in the crate docs (`src/lib.rs`, "Layers"); a new top-level
 //! module must be added to it, or this test fails.
 //!
 //! | layer | modules | may use |
@@ -161,6 +161,77 @@ fn upward_imports(src: &Path) -> Vec<String> {
     found
 }
 
+/// The module path of a source file (`metrics/bound.rs` → `metrics::bound`, `llm/mod.rs` →
+/// `llm`), or `None` for the crate root and for unit tests.
+fn module_path(src: &Path, file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> =
+        relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    let root = parts.is_empty() || ROOTS.contains(&parts[0].as_str());
+    (!root && !parts.iter().any(|p| p == "tests")).then(|| parts.join("::"))
+}
+
+/// The modules among `known` that `code` (of module `module`) names through `crate::` or
+/// `super::`, each resolved to its longest known prefix.
+fn module_references(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    let parent: Vec<&str> =
+        module.rsplit_once("::").map_or(vec![], |(p, _)| p.split("::").collect());
+    let mut out = BTreeSet::new();
+    for (base, prefix) in [("crate::", vec![]), ("super::", parent)] {
+        for (i, _) in code.match_indices(base) {
+            if i > 0 && code[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let path: Vec<&str> = code[i + base.len()..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .next()
+                .unwrap_or("")
+                .split("::")
+                .filter(|s| !s.is_empty())
+                .collect();
+            let full: Vec<&str> = prefix.iter().copied().chain(path).collect();
+            let found =
+                (1..=full.len()).rev().map(|n| full[..n].join("::")).find(|m| known.contains(m));
+            if let Some(found) =
+                found.filter(|m| m != module && !module.starts_with(&format!("{m}::")))
+            {
+                out.insert(found);
+            }
+        }
+    }
+    out
+}
+
+/// Every pair of modules that import each other (a parent and its own child aside).
+fn mutual_imports(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let modules: Vec<(String, PathBuf)> =
+        files.iter().filter_map(|f| module_path(src, f).map(|m| (m, f.clone()))).collect();
+    let known: BTreeSet<String> = modules.iter().map(|(m, _)| m.clone()).collect();
+    let uses: Vec<(String, BTreeSet<String>)> = modules
+        .iter()
+        .map(|(module, file)| {
+            let text = std::fs::read_to_string(file).unwrap();
+            // Inline unit tests sit at the end of a file; they may use anything.
+            let text = text.split("#[cfg(test)]\nmod tests {").next().unwrap();
+            (module.clone(), module_references(module, &code_of(text), &known))
+        })
+        .collect();
+    let mut found = Vec::new();
+    for (a, a_uses) in &uses {
+        for (b, b_uses) in &uses {
+            if a < b && a_uses.contains(b) && b_uses.contains(a) {
+                found.push(format!("`{a}` and `{b}` import each other"));
+            }
+        }
+    }
+    found
+}
+
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -173,6 +244,12 @@ fn no_module_imports_a_higher_layer() {
         "imports against the layers (see tests/layers.rs):\n{}",
         found.join("\n")
     );
+}
+
+#[test]
+fn no_two_modules_import_each_other() {
+    let found = mutual_imports(&src());
+    assert!(found.is_empty(), "circular imports:\n{}", found.join("\n"));
 }
 
 #[test]
@@ -216,4 +293,24 @@ fn the_checker_sees_an_upward_import() {
         ["app", "metrics"].map(String::from).into()
     );
     assert!(crate_references(&code_of("// crate::telemetry\n\"crate::telemetry\"")).is_empty());
+}
+
+#[test]
+fn the_checker_sees_a_circle() {
+    // Two real sibling modules, one given an import of the other that already imports it.
+    let dir = std::env::temp_dir().join(format!("flowmeter-circle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("metrics")).unwrap();
+    for file in ["mod.rs", "bound.rs", "recording.rs"] {
+        let text = std::fs::read_to_string(src().join("metrics").join(file)).unwrap();
+        let text = if file == "bound.rs" {
+            format!("use super::recording::Recording;\n{text}")
+        } else {
+            text
+        };
+        std::fs::write(dir.join("metrics").join(file), text).unwrap();
+    }
+    let found = mutual_imports(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(found, ["`metrics::bound` and `metrics::recording` import each other"]);
 }

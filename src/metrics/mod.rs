@@ -6,6 +6,7 @@ pub(crate) mod bound;
 pub(crate) mod callsite;
 pub mod catalog;
 pub(crate) mod clock;
+mod declared;
 mod instruments;
 pub(crate) mod lazy_bound;
 mod objective;
@@ -16,13 +17,12 @@ pub(crate) mod status;
 mod stripes;
 
 pub use callsite::{CallsiteMeta, callsites};
+pub use declared::declared_objectives;
 pub use flowmeter_naming::NameError;
-pub use objective::{
-    DEFAULT_WINDOW_DAYS, Goal, Objective, ObjectiveError, Target, declared_objectives,
-};
+pub use objective::{DEFAULT_WINDOW_DAYS, Goal, Objective, ObjectiveError, Target};
 
+pub(crate) use declared::declare_objective;
 pub(crate) use instruments::DomainInstruments;
-pub(crate) use objective::declare_objective;
 
 use crate::pipeline::Pipeline;
 
