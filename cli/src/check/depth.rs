@@ -2,7 +2,7 @@
 //!
 //! Parsing PromQL, walking its syntax tree and dropping it each recurse once per level, so an
 //! expression nested some thousands of levels deep (`((((x))))`, `----x`, `x + x + ... + x`,
-//! found by `tests/fuzz_parsers.rs`) overflows the thread's stack and aborts the whole
+//! found by `tests/fuzz_parsers.rs`, now `cli/tests/fuzz_checker.rs`) overflows the thread's stack and aborts the whole
 //! process. And YAML nested tens of thousands of flow collections deep (`[[[[...]]]]`) takes
 //! the YAML parser time quadratic in the depth (100 000 levels: about 90 s in a debug build)
 //! before its own recursion limit of 128 rejects it. A checker of files it did not write must
