@@ -70,8 +70,9 @@ impl ServiceCatalog {
         Ok(catalog)
     }
 
-    /// What to generate for this service: its namespace and objectives (`extra` objectives,
-    /// e.g. from a file, added after those declared in code), scraped at `scrape_target`.
+    /// What to generate for this service: its namespace, its objectives (`extra` objectives,
+    /// e.g. from a file, added after those declared in code) and its `flowmeter::app`
+    /// metrics, scraped at `scrape_target`.
     pub fn generate_config(
         &self,
         extra: Vec<Objective>,
@@ -87,6 +88,7 @@ impl ServiceCatalog {
             namespace: self.namespace.clone(),
             objectives,
             scrape_target: scrape_target.into(),
+            app_metrics: self.app_metrics.clone(),
         }
     }
 }

@@ -34,6 +34,7 @@ pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};
 pub use objective::{ObjectivesFileError, parse_objectives};
 
 use flowmeter::metrics::Objective;
+use flowmeter::metrics::catalog::MetricInfo;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -44,6 +45,9 @@ pub struct GenerateConfig {
     pub objectives: Vec<Objective>,
     /// The scrape target of the generated `prometheus.yml` (default `127.0.0.1:9464`).
     pub scrape_target: String,
+    /// The service's own metrics, declared through `flowmeter::app` (default none): with any,
+    /// `dashboards/app-metrics.json` shows them. [`ServiceCatalog`] fills it in.
+    pub app_metrics: Vec<MetricInfo>,
 }
 
 impl Default for GenerateConfig {
@@ -52,6 +56,7 @@ impl Default for GenerateConfig {
             namespace: flowmeter::telemetry::DEFAULT_NAMESPACE.to_owned(),
             objectives: Vec::new(),
             scrape_target: flowmeter::telemetry::DEFAULT_LISTEN.to_owned(),
+            app_metrics: Vec::new(),
         }
     }
 }

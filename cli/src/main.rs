@@ -138,9 +138,12 @@ fn rules(args: RulesArgs) -> Result<ExitCode, String> {
             }
             catalog.generate_config(objectives, args.target)
         }
-        None => {
-            GenerateConfig { namespace: args.namespace, objectives, scrape_target: args.target }
-        }
+        None => GenerateConfig {
+            namespace: args.namespace,
+            objectives,
+            scrape_target: args.target,
+            ..GenerateConfig::default()
+        },
     };
     let files = generate(&config);
     let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());

@@ -339,3 +339,37 @@ fn rules_from_a_running_services_catalog_include_the_objectives_declared_in_code
     let (output, _, stderr) = run(&["rules", "--catalog", &url, "--namespace", "x", "--out", &out]);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
 }
+
+/// The metrics a service declares through `flowmeter::app` (the skills exporter's) reach the
+/// generator through its `/catalog` and get a dashboard, one panel each; `flowmeter check`
+/// then finds every metric and label those panels query in the same service's scrape.
+#[test]
+fn app_metrics_from_a_services_catalog_get_a_dashboard_that_its_scrape_satisfies() {
+    let port = common::free_port();
+    let mut app = common::example("skills_exporter");
+    app.args(["--port", &port.to_string(), "--per-thread", "200"]).stdout(Stdio::piped());
+    let mut app = KillOnDrop(app.spawn().unwrap());
+    let lines = BufReader::new(app.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    // Its metrics are declared (built) by the workload, which runs once it serves.
+    assert!(lines.take(2).any(|l| l.starts_with("recorded ")), "the workload ran");
+
+    let dir = TempDir::new("app-dashboard");
+    let out = dir.path().display().to_string();
+    let catalog = format!("http://127.0.0.1:{port}/catalog");
+    let (output, _, stderr) = run(&["rules", "--catalog", &catalog, "--out", &out]);
+    assert!(output.status.success(), "{stderr}");
+    let dashboard = dir.path().join("dashboards/app-metrics.json");
+    let json = std::fs::read_to_string(&dashboard).expect("the app-metrics dashboard");
+    let exprs = flowmeter_cli::dashboards::panel_expressions(&json).unwrap();
+    for metric in
+        ["skill_invocations_total", "skill_duration_seconds_bucket", "skill_completion_rate"]
+    {
+        assert!(exprs.iter().any(|e| e.contains(metric)), "{metric} missing from {exprs:#?}");
+    }
+
+    let dashboard = dashboard.display().to_string();
+    let metrics = format!("http://127.0.0.1:{port}/metrics");
+    let (output, stdout, stderr) =
+        run(&["check", "--dashboards", &dashboard, "--metrics", &metrics]);
+    assert!(output.status.success(), "{stdout}{stderr}");
+}

@@ -86,6 +86,7 @@ fn run(namespace: &str) {
         namespace: namespace.to_owned(),
         objectives,
         scrape_target: app_addr.to_string(),
+        ..GenerateConfig::default()
     };
     let files = generate(&config);
     let rules = write_generated(dir.path(), &files, |config| config);

@@ -10,6 +10,9 @@
 //! | `llm-cost.json` | per model (`$model`): spend per hour and over the range, dollars saved by caching, unpriced calls, budgets, token rates, GenAI operation latency |
 //! | `slo.json` | per declared objective: SLI and error budget over its window, burn rates over 5m, 1h, 6h and 3d |
 //!
+//! and, when the generator knows the service's own metrics (from its `/catalog`), a sixth,
+//! `app-metrics.json`: one panel per metric declared through `flowmeter::app` (see `app.rs`).
+//!
 //! Every query reads the catalog's own metrics, named by [`MetricNames`], so a panel cannot
 //! ask for a series nothing emits; none reads recording rules, so the dashboards work without
 //! them. Ratios divide two aggregations and drop series without traffic rather than showing
@@ -22,6 +25,7 @@
 //! characters), so re-importing replaces the previous version; panels query the `${datasource}`
 //! variable. The output is deterministic.
 
+mod app;
 mod cache;
 mod datasource;
 mod llm;
@@ -35,8 +39,9 @@ mod slo;
 use super::{GenerateConfig, GeneratedFile, MetricNames};
 use model::Builder;
 
-/// The slugs of the generated dashboards, in order: each is written as
-/// `dashboards/<slug>.json` and ends its `uid`.
+/// The slugs of the dashboards generated for every service, in order: each is written as
+/// `dashboards/<slug>.json` and ends its `uid` (`app-metrics` follows them when the service's
+/// own metrics are known).
 pub const DASHBOARDS: &[&str] =
     &["workflow-overview", "primitive-explorer", "cache", "llm-cost", "slo"];
 
@@ -50,9 +55,13 @@ pub(crate) fn dashboard_files(config: &GenerateConfig) -> Vec<GeneratedFile> {
         llm::dashboard(&names),
         slo::dashboard(&names, &config.objectives),
     ];
+    let app = (!config.app_metrics.is_empty())
+        .then(|| (app::SLUG, app::dashboard(&names, &config.app_metrics)));
     DASHBOARDS
         .iter()
+        .copied()
         .zip(dashboards)
+        .chain(app)
         .map(|(slug, builder)| GeneratedFile {
             path: format!("dashboards/{slug}.json").into(),
             contents: builder.to_json(),
