@@ -328,12 +328,29 @@ fn rules_from_a_running_services_catalog_include_the_objectives_declared_in_code
         assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     }
 
+    // With the file's objectives added, every file the shipped tree has comes out the same;
+    // the one more is the dashboard of the example's own `flowmeter::app` gauge.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let objectives = root.join("observability/objectives.toml").display().to_string();
-    let shipped = root.join("observability").display().to_string();
-    let args = ["rules", "--catalog", &url, "--objectives", &objectives, "--out", &shipped];
-    let (output, stdout, stderr) = run(&[&args[..], &["--check"]].concat());
+    let both = TempDir::new("from-catalog-and-file");
+    let both_out = both.path().display().to_string();
+    let args = ["rules", "--catalog", &url, "--objectives", &objectives, "--out", &both_out];
+    let (output, stdout, stderr) = run(&args);
     assert!(output.status.success(), "{stdout}{stderr}");
+    let shipped = root.join("observability");
+    let mut written: Vec<&str> = stdout.lines().collect();
+    written.sort();
+    assert_eq!(written.len(), 11, "{stdout}");
+    for path in written {
+        let relative = Path::new(path).strip_prefix(both.path()).unwrap();
+        let generated = std::fs::read_to_string(path).unwrap();
+        if relative == Path::new("dashboards/app-metrics.json") {
+            assert!(generated.contains("classifier_confidence"), "{generated}");
+            continue;
+        }
+        let checked_in = std::fs::read_to_string(shipped.join(relative)).unwrap();
+        assert!(generated == checked_in, "{} differs from observability/", relative.display());
+    }
 
     // A namespace comes from the catalog, never from both.
     let (output, _, stderr) = run(&["rules", "--catalog", &url, "--namespace", "x", "--out", &out]);
