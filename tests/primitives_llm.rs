@@ -24,6 +24,11 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The sum of every sample of `name` with these labels among its own (0 when there is none).
+fn total(scraped: &Exposition, name: &str, matchers: &[(&str, &str)]) -> f64 {
+    scraped.find(name, matchers).iter().map(|s| s.value).sum()
+}
+
 fn scrape() -> Exposition {
     parse(&TELEMETRY.render())
 }
@@ -60,6 +65,25 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn a_call_records_dollars_tokens_and_a_gen_ai_span() {
     let _serial = serial();
+    // Other tests of this binary call gpt-4o-mini too (the budget test), in any order: this
+    // one asserts on what its own call adds.
+    let mini = [("model", "gpt-4o-mini"), ("provider", "openai")];
+    let token_series = |ty: &'static str| {
+        [
+            ("gen_ai_request_model", "gpt-4o-mini"),
+            ("gen_ai_token_type", ty),
+            ("gen_ai_operation_name", "chat"),
+            ("gen_ai_provider_name", "openai"),
+        ]
+    };
+    let successes = |scraped: &Exposition| -> f64 {
+        let durations = scraped.find(
+            "gen_ai_client_operation_duration_seconds_count",
+            &[("gen_ai_request_model", "gpt-4o-mini")],
+        );
+        durations.iter().filter(|s| s.label("error_type").is_none()).map(|s| s.value).sum()
+    };
+    let before = scrape();
     let summarize = llm_call("llm_summarize", "openai", "gpt-4o-mini", |text: String, _ctx| {
         complete("gpt-4o-mini", text)
     });
@@ -68,28 +92,18 @@ fn a_call_records_dollars_tokens_and_a_gen_ai_span() {
     assert!(close(out.cost.total_usd(), MINI_CALL_USD), "{}", out.cost.total_usd());
 
     let scraped = scrape();
-    let cost = scraped
-        .value("flowmeter_llm_cost_total", &[("model", "gpt-4o-mini"), ("provider", "openai")]);
+    let added = |name: &str, matchers: &[(&str, &str)]| {
+        total(&scraped, name, matchers) - total(&before, name, matchers)
+    };
+    let cost = added("flowmeter_llm_cost_total", &mini);
     assert!(close(cost, MINI_CALL_USD), "{cost}");
-    let tokens = |ty: &str, suffix: &str| {
-        scraped.value(
-            &format!("gen_ai_client_token_usage_{suffix}"),
-            &[
-                ("gen_ai_request_model", "gpt-4o-mini"),
-                ("gen_ai_token_type", ty),
-                ("gen_ai_operation_name", "chat"),
-                ("gen_ai_provider_name", "openai"),
-            ],
-        )
+    let tokens = |ty: &'static str, suffix: &str| {
+        added(&format!("gen_ai_client_token_usage_{suffix}"), &token_series(ty))
     };
     assert_eq!((tokens("input", "count"), tokens("input", "sum")), (1.0, 10_000.0));
     assert_eq!((tokens("output", "count"), tokens("output", "sum")), (1.0, 1_000.0));
-    let duration = &scraped.find(
-        "gen_ai_client_operation_duration_seconds_count",
-        &[("gen_ai_request_model", "gpt-4o-mini")],
-    );
-    assert_eq!(duration.len(), 1);
-    assert_eq!(duration[0].label("error_type"), None, "error.type only on failures");
+    // A success records its duration without error.type (that is only on failures).
+    assert_eq!(successes(&scraped) - successes(&before), 1.0);
     let step = &scraped.find(
         "flowmeter_primitive_executions_total",
         &[("primitive_name", "llm_summarize"), ("status", "success")],
