@@ -57,7 +57,8 @@ struct RulesArgs {
     #[arg(long, default_value = DEFAULT_NAMESPACE)]
     namespace: String,
     /// A running service's catalog (`http://HOST:PORT/catalog`, a saved copy, or `-`): its
-    /// namespace and the objectives declared in its code are used.
+    /// namespace, the objectives declared in its code and its `flowmeter::app` metrics (a
+    /// dashboard of their own) are used.
     #[arg(long, value_name = "URL_OR_FILE", conflicts_with = "namespace")]
     catalog: Option<String>,
     /// Objectives (TOML, `[[objective]]` entries) for SLO rules and burn-rate alerts.
