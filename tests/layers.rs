@@ -84,6 +84,9 @@ fn code_of(text: &str) -> String {
             rest = after.find('\n').map_or("", |i| &after[i..]);
         } else if let Some(after) = rest.strip_prefix("/*") {
             rest = after.find("*/").map_or("", |i| &after[i + 2..]);
+        } else if let Some(after) = rest.strip_prefix("'\"'").or(rest.strip_prefix("'\\\"'")) {
+            // A `'"'` char literal is not the start of a string.
+            rest = after;
         } else if rest.starts_with('"') {
             // Skip string literals, so a path inside a message is not an import.
             let bytes = rest.as_bytes();
@@ -293,6 +296,8 @@ fn the_checker_sees_an_upward_import() {
         ["app", "metrics"].map(String::from).into()
     );
     assert!(crate_references(&code_of("// crate::telemetry\n\"crate::telemetry\"")).is_empty());
+    let after_char = code_of("let q = '\"'; use crate::telemetry::Config;");
+    assert_eq!(crate_references(&after_char), ["telemetry".to_owned()].into());
 }
 
 #[test]

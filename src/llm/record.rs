@@ -27,7 +27,7 @@ use opentelemetry::KeyValue;
 use tracing::Span;
 
 use super::cost::{Cost, cost};
-use super::instruments::LLM;
+use super::instruments::{LLM, LlmInstruments};
 use super::price::ResolvedPrice;
 use super::usage::Usage;
 use crate::metrics::catalog::{self, keys};
@@ -106,7 +106,7 @@ pub fn record_call(
         instruments.token_usage.record(tokens, &attrs);
         attrs.pop();
     }
-    record_duration(&mut attrs, duration_secs, error_type);
+    record_duration(instruments, &mut attrs, duration_secs, error_type);
     spent
 }
 
@@ -119,9 +119,9 @@ pub fn record_failed_call(
     duration_secs: f64,
     error_type: &str,
 ) {
-    if LLM.get().is_some() {
+    if let Some(instruments) = LLM.get() {
         let mut attrs = gen_ai_attrs(operation, provider, model);
-        record_duration(&mut attrs, duration_secs, Some(error_type));
+        record_duration(instruments, &mut attrs, duration_secs, Some(error_type));
     }
 }
 
@@ -165,8 +165,12 @@ fn gen_ai_attrs(operation: &str, provider: &str, model: &str) -> Vec<KeyValue> {
     attrs
 }
 
-fn record_duration(attrs: &mut Vec<KeyValue>, duration_secs: f64, error_type: Option<&str>) {
-    let Some(instruments) = LLM.get() else { return };
+fn record_duration(
+    instruments: &LlmInstruments,
+    attrs: &mut Vec<KeyValue>,
+    duration_secs: f64,
+    error_type: Option<&str>,
+) {
     if !(duration_secs.is_finite() && duration_secs >= 0.0) {
         let reason =
             if duration_secs.is_finite() { Rejection::Negative } else { Rejection::NotFinite };

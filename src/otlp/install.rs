@@ -27,7 +27,8 @@ pub(crate) struct OtlpParts {
     pub(crate) handle: OtlpHandle,
 }
 
-/// Kept by the pipeline: stops the gRPC runtime after the providers' final flush.
+/// Kept by the `Telemetry` guard (see `Telemetry::otlp`): stops the gRPC runtime after the
+/// providers' final flush.
 #[derive(Debug)]
 pub struct OtlpHandle {
     runtime: Mutex<Option<GrpcRuntime>>,

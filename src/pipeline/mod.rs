@@ -18,11 +18,9 @@ use crate::error::Error;
 /// The instrumentation scope of flowmeter's own instruments.
 pub(crate) const SCOPE_NAME: &str = "flowmeter";
 
-/// What runs at shutdown after the providers are flushed (the OTLP exporters' runtime).
-type ShutdownHook = Box<dyn FnOnce() + Send + Sync>;
-
 /// The meter provider (reading into the Prometheus bridge), the tracer provider, the
 /// registry, and whether and under which namespace flowmeter records.
+#[derive(Debug)]
 pub struct Pipeline {
     enabled: bool,
     namespace: String,
@@ -35,20 +33,6 @@ pub struct Pipeline {
     /// (and run) once per registration.
     #[cfg(feature = "system")]
     host_gauges: AtomicBool,
-    /// Run once, last, at shutdown.
-    after_shutdown: std::sync::Mutex<Option<ShutdownHook>>,
-}
-
-impl std::fmt::Debug for Pipeline {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline")
-            .field("enabled", &self.enabled)
-            .field("namespace", &self.namespace)
-            .field("meter_provider", &self.meter_provider)
-            .field("tracer_provider", &self.tracer_provider)
-            .field("shut_down", &self.shut_down)
-            .finish_non_exhaustive()
-    }
 }
 
 static GLOBAL: OnceLock<Pipeline> = OnceLock::new();
@@ -78,22 +62,12 @@ impl Pipeline {
             shut_down: AtomicBool::new(false),
             #[cfg(feature = "system")]
             host_gauges: AtomicBool::new(false),
-            after_shutdown: std::sync::Mutex::new(None),
         }
     }
 
     /// The installed pipeline, if any (`None` before `install()`).
     pub fn installed() -> Option<&'static Pipeline> {
         get()
-    }
-
-    /// Runs `hook` once, after the providers are flushed and shut down (the OTLP exporters'
-    /// runtime, which the final exports go through, is stopped this way).
-    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
-    pub(crate) fn after_shutdown(self, hook: impl FnOnce() + Send + Sync + 'static) -> Self {
-        *self.after_shutdown.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(Box::new(hook));
-        self
     }
 
     /// Publishes the pipeline for the process. A second call is [`Error::AlreadyInstalled`]:
@@ -172,12 +146,6 @@ impl Pipeline {
         let _ = self.tracer_provider.shutdown();
         let _ = self.meter_provider.force_flush();
         let _ = self.meter_provider.shutdown();
-        // Last: the final exports above may go through the gRPC runtime.
-        let hook =
-            self.after_shutdown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if let Some(hook) = hook {
-            hook();
-        }
     }
 }
 

@@ -25,7 +25,7 @@ pub struct Telemetry {
     pipeline: &'static Pipeline,
     server: Option<MetricsServer>,
     #[cfg(feature = "otlp")]
-    otlp: Option<std::sync::Arc<crate::otlp::OtlpHandle>>,
+    otlp: Option<crate::otlp::OtlpHandle>,
 }
 
 impl Telemetry {
@@ -38,7 +38,7 @@ impl Telemetry {
         config: Config,
         pipeline: &'static Pipeline,
         server: Option<MetricsServer>,
-        #[cfg(feature = "otlp")] otlp: Option<std::sync::Arc<crate::otlp::OtlpHandle>>,
+        #[cfg(feature = "otlp")] otlp: Option<crate::otlp::OtlpHandle>,
     ) -> Self {
         Telemetry {
             config,
@@ -58,7 +58,7 @@ impl Telemetry {
     #[cfg(feature = "otlp")]
     #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
     pub fn otlp(&self) -> Option<&crate::otlp::OtlpHandle> {
-        self.otlp.as_deref()
+        self.otlp.as_ref()
     }
 
     /// The pipeline: meter and tracer providers and the Prometheus registry.
@@ -131,5 +131,10 @@ impl Drop for Telemetry {
             server.shutdown();
         }
         self.pipeline.shutdown();
+        // Last: the providers' final exports above may go through the gRPC runtime.
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &self.otlp {
+            otlp.shutdown();
+        }
     }
 }

@@ -8,6 +8,8 @@ pub mod faults;
 #[cfg(feature = "otlp")]
 pub mod otlp_scenario;
 
+// Not every test binary uses the shared harness.
+#[allow(unused_imports)]
 pub use flowmeter_testkit::*;
 
 use flowmeter::Telemetry;

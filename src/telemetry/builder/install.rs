@@ -66,14 +66,6 @@ impl TelemetryBuilder {
             registry,
             tracer_provider,
         );
-        // Stopped after the providers' final flush, which may go through its gRPC runtime.
-        #[cfg(feature = "otlp")]
-        let otlp = otlp.map(std::sync::Arc::new);
-        #[cfg(feature = "otlp")]
-        let pipeline = match otlp.clone() {
-            Some(otlp) => pipeline.after_shutdown(move || otlp.shutdown()),
-            None => pipeline,
-        };
         // Before publishing, so a failure leaves the process uninstalled.
         #[cfg(feature = "system")]
         crate::system::register_configured(
@@ -81,7 +73,18 @@ impl TelemetryBuilder {
             config.process_metrics,
             config.system_metrics,
         )?;
-        let pipeline = pipeline.publish()?;
+        let pipeline = match pipeline.publish() {
+            Ok(pipeline) => pipeline,
+            Err(error) => {
+                // The refused pipeline was flushed and shut down; its exporters' runtime goes
+                // after it, as the guard's drop does it for an installed one.
+                #[cfg(feature = "otlp")]
+                if let Some(otlp) = &otlp {
+                    otlp.shutdown();
+                }
+                return Err(error);
+            }
+        };
         crate::metrics::warm_up(pipeline);
         let telemetry = Telemetry::new(
             config,
