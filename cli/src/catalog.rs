@@ -62,10 +62,7 @@ impl ServiceCatalog {
         flowmeter_naming::validate_identifier(&catalog.namespace)
             .map_err(|e| format!("namespace: {e}"))?;
         for objective in &catalog.objectives {
-            let ratio = objective.ratio();
-            if objective.target.name().is_empty() || !(ratio > 0.0 && ratio < 1.0) {
-                return Err(format!("objective {objective:?} is not valid"));
-            }
+            objective.check().map_err(|e| format!("objectives: {e}"))?;
         }
         Ok(catalog)
     }

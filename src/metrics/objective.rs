@@ -157,6 +157,14 @@ impl Objective {
             Goal::SuccessRate { ratio } | Goal::Latency { ratio, .. } => ratio,
         }
     }
+
+    /// Checks an objective that was not built by the constructors (read from a `/catalog`
+    /// document, say): a named target and a ratio inside (0, 1). A latency threshold is not
+    /// checked against boundaries here, since the histogram's are not known.
+    pub fn check(&self) -> Result<(), ObjectiveError> {
+        check_target(&self.target)?;
+        check_ratio(&self.target, self.ratio())
+    }
 }
 
 fn check_target(target: &Target) -> Result<(), ObjectiveError> {
