@@ -3,7 +3,9 @@
 //! flowmeter's application metrics ([`flowmeter::app`]) and served on `/metrics` by an exporter
 //! object of the reference's shape: [`SkillsExporter::new`] takes the port, [`start`] is
 //! idempotent, [`is_running`] says whether it serves, the reference's four methods record,
-//! and a guard times an invocation. [`run_workload`] records from 8 threads at once.
+//! and a guard times an invocation. [`run_workload`] records from 8 threads at once; while
+//! serving, [`run_round`] keeps a steady workload going. The reference's dashboard queries
+//! are in `skills_exporter.queries.yml`.
 //!
 //! | family | type | labels |
 //! |---|---|---|
@@ -27,7 +29,8 @@
 //!   parses both forms the same.
 //!
 //! ```text
-//! cargo run --example skills_exporter -- --port 9091        # workload, then serves until Ctrl-C
+//! cargo run --example skills_exporter -- --port 9091   # workload, then serves and records rounds
+//! cargo run --example skills_exporter -- --interval-ms 0   # serves the fixed workload's values only
 //! cargo run --example skills_exporter -- --per-thread 1000 --once  # prints the exposition
 //! ```
 //!
@@ -375,7 +378,40 @@ fn run_session(
     Ok(())
 }
 
-const USAGE: &str = "usage: skills_exporter [--port N] [--per-thread N] [--once]";
+/// One round of the steady workload that runs while serving, so that the reference's
+/// `rate(...[5m])` and p95 queries have recent data (frozen counters show 0 and no p95).
+/// Round `round` is a session in phase `setup`, `execution`, `verification` in turn, with 1
+/// to 3 open: two invocations per skill, each with the skill's next of [`DURATIONS`] (one in
+/// ten a spike), one in four not completed; the completion rate is the skill's in the round,
+/// and under [`DROP_BELOW_RATE`] it records a `drop`.
+///
+/// # Errors
+/// The first recording error (none with the constants above).
+pub fn run_round(exporter: &SkillsExporter, round: usize) -> Result<(), AppMetricError> {
+    exporter.update_active_sessions(1 + (round % 3) as u64)?;
+    let phase = WORKFLOW_PHASES[round % 3];
+    for (k, skill) in SKILLS.into_iter().enumerate() {
+        let mut completed_here = 0_u32;
+        for j in 0..2 {
+            let seconds = DURATIONS[(round * 2 + j + 3 * k) % DURATIONS.len()];
+            let completed = !(round * 2 + j + k).is_multiple_of(4);
+            exporter.record_invocation(skill, Some(phase), completed, Some(seconds))?;
+            if seconds > SPIKE_ABOVE_SECONDS {
+                exporter.record_anomaly("spike", skill)?;
+            }
+            completed_here += u32::from(completed);
+        }
+        let rate = f64::from(completed_here) / 2.0;
+        exporter.update_completion_rate(skill, rate)?;
+        if rate < DROP_BELOW_RATE {
+            exporter.record_anomaly("drop", skill)?;
+        }
+    }
+    Ok(())
+}
+
+const USAGE: &str =
+    "usage: skills_exporter [--port N] [--per-thread N] [--interval-ms N (0: no rounds)] [--once]";
 
 /// The value after `--name` on the command line, parsed; `default` when the flag is absent.
 fn flag<T: FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
@@ -384,15 +420,32 @@ fn flag<T: FromStr>(args: &[String], name: &str, default: T) -> Result<T, String
     value.parse().map_err(|_| format!("{name} {value}: not a number in range; {USAGE}"))
 }
 
+/// A [`run_round`] every `interval_ms` until Ctrl-C; with 0, no rounds (the fixed workload's
+/// values stay as they are: its test asserts them exactly).
+async fn keep_recording(
+    exporter: &SkillsExporter,
+    interval_ms: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let interval = std::time::Duration::from_millis(interval_ms);
+    for round in 0.. {
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => return Ok(stopped?),
+            () = tokio::time::sleep(interval), if interval_ms > 0 => run_round(exporter, round)?,
+        }
+    }
+    Ok(())
+}
+
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let known = ["--port", "--per-thread", "--once"];
+    let known = ["--port", "--per-thread", "--interval-ms", "--once"];
     if let Some(unknown) = args.iter().find(|a| a.starts_with("--") && !known.contains(&a.as_str()))
     {
         return Err(format!("unknown flag {unknown}; {USAGE}").into());
     }
     let (port, per_thread) =
         (flag(&args, "--port", DEFAULT_PORT)?, flag(&args, "--per-thread", 100_000)?);
+    let interval_ms = flag(&args, "--interval-ms", 500_u64)?;
     let exporter = SkillsExporter::new(port)?;
     if args.iter().any(|a| a == "--once") {
         run_workload(&exporter, per_thread)?;
@@ -402,11 +455,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     exporter.start()?;
     println!("serving {}", exporter.metrics_url());
     let recorded = run_workload(&exporter, per_thread)?;
-    println!("recorded {recorded} skill invocations from {THREADS} threads");
+    // One line, and nothing printed after it: a reader may close the pipe after this line.
+    let rounds = match interval_ms {
+        0 => "no more rounds".to_owned(),
+        ms => format!("then a round of {} every {ms} ms", 2 * SKILLS.len()),
+    };
+    println!("recorded {recorded} skill invocations from {THREADS} threads; {rounds}");
     tokio::runtime::Builder::new_current_thread()
-        .enable_io()
+        .enable_all()
         .build()?
-        .block_on(tokio::signal::ctrl_c())?;
+        .block_on(keep_recording(&exporter, interval_ms))?;
     exporter.stop();
     Ok(())
 }

@@ -9,10 +9,18 @@
 //! `success`/`error`/`panic`/`cancelled`, and the shipped rules (`flowmeter rules --namespace
 //! tta`) define `tta:workflow_rate_5m` and friends on top of these series.
 //!
+//! The original served counters that stopped moving once its demo had run, so every rate was
+//! 0 and every ratio and quantile empty. Here, once serving, a round of the same activity runs
+//! every `--interval-ms` (new documents, one failing validation every other round, a new
+//! question and a repeated one), so those rules always have recent data.
+//!
 //! ```text
-//! cargo run --example tta_workflow            # runs the activity once, then serves until Ctrl-C
+//! cargo run --example tta_workflow            # the activity once, then serves with a round every 500 ms
+//! cargo run --example tta_workflow -- --interval-ms 0  # serves the activity's values only
 //! cargo run --example tta_workflow -- --once  # prints the exposition and exits
 //! ```
+
+use std::time::Duration;
 
 use flowmeter::Telemetry;
 use flowmeter::llm::{OpenAiUsage, Usage};
@@ -20,9 +28,19 @@ use flowmeter::primitives::{Context, LlmOutput, LlmResponse, Workflow, cached, l
 
 type Failure = std::io::Error;
 
+/// How many answers the cache keeps: the rounds ask a new question each time, so it would
+/// otherwise grow for as long as the example serves.
+const CACHED_ANSWERS: u64 = 256;
+
+/// Builds the three workflows, runs the fixed activity once, then (unless `once`) a round
+/// every `interval` (`None`: no rounds) until Ctrl-C.
+///
 /// The activity: three ingests (one of a document that fails validation), two enrichments,
-/// and three questions of which two are the same (one cache hit).
-async fn activity() {
+/// and three questions of which two are the same (one cache hit). Its values are exact, and
+/// the example's test asserts them. A round: three ingests (an empty document, which fails
+/// validation, every other round), one enrichment, a new question (a miss: one LLM call)
+/// and the popular one (a hit).
+async fn run(telemetry: &Telemetry, once: bool, interval: Option<Duration>) -> std::io::Result<()> {
     let ingest = Workflow::new(
         "tta_ingest",
         (step("load", |doc: String, _ctx: Context| async move { Ok::<_, Failure>(doc) })
@@ -35,10 +53,6 @@ async fn activity() {
             ))
         .named("ingest_steps"),
     );
-    for doc in ["alpha", "", "gamma"] {
-        let _ = ingest.run(doc.to_owned()).await;
-    }
-
     let enrich = Workflow::new(
         "tta_enrich",
         (step("keywords", |doc: String, _ctx: Context| async move {
@@ -49,10 +63,6 @@ async fn activity() {
         ))
         .named("enrich_branches"),
     );
-    for doc in ["a short text", "another text"] {
-        let _ = enrich.run(doc.to_owned()).await;
-    }
-
     let answer = Workflow::new(
         "tta_answer",
         cached(
@@ -73,28 +83,61 @@ async fn activity() {
                 })
             }),
         )
+        .max_capacity(CACHED_ANSWERS)
         .saved_cost(LlmOutput::saved_cost),
     );
+
+    // Outcomes are in the metrics; the results themselves are not needed.
+    for doc in ["alpha", "", "gamma"] {
+        let _ = ingest.run(doc.to_owned()).await;
+    }
+    for doc in ["a short text", "another text"] {
+        let _ = enrich.run(doc.to_owned()).await;
+    }
     for question in ["what is tta?", "what is tta?", "why rust?"] {
         let _ = answer.run(question.to_owned()).await;
     }
+    if once {
+        print!("{}", telemetry.render());
+        return Ok(());
+    }
+    println!("serving {}", telemetry.metrics_url().unwrap_or_default());
+
+    for round in 1_u64.. {
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => return stopped,
+            () = tokio::time::sleep(interval.unwrap_or_default()), if interval.is_some() => {}
+        }
+        let empty = if round.is_multiple_of(2) { "" } else { "appendix" };
+        for doc in [format!("report {round}"), empty.to_owned(), format!("memo {round}")] {
+            let _ = ingest.run(doc).await;
+        }
+        let _ = enrich.run(format!("notes of round {round}")).await;
+        for question in [format!("what changed in round {round}?"), "what is tta?".to_owned()] {
+            let _ = answer.run(question).await;
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let once = std::env::args().any(|a| a == "--once");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let once = args.iter().any(|a| a == "--once");
+    let interval_ms: u64 = match args.iter().position(|a| a == "--interval-ms") {
+        Some(at) => args
+            .get(at + 1)
+            .and_then(|v| v.parse().ok())
+            .ok_or("usage: tta_workflow [--once] [--interval-ms N (default 500; 0: no rounds)]")?,
+        None => 500,
+    };
     let telemetry = Telemetry::builder()
         .namespace("tta")
         .service_name("tta-workflows")
         .serve(!once)
         .install_subscriber(false)
         .install()?;
-    activity().await;
-    if once {
-        print!("{}", telemetry.render());
-        return Ok(());
-    }
-    println!("serving {}", telemetry.metrics_url().unwrap_or_default());
-    tokio::signal::ctrl_c().await?;
+    let interval = (interval_ms > 0).then(|| Duration::from_millis(interval_ms));
+    run(&telemetry, once, interval).await?;
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! - the example binary, run on a free port, serves the reference's five families over HTTP with
 //!   the reference's types, HELP texts, labels and buckets, and exact values for its 8 × 100 000
 //!   recordings; `promtool check metrics` finds exactly one problem, the reference's own gauge
-//!   name `active_sessions_total`;
+//!   name `active_sessions_total`; while serving, its steady rounds keep every skill's series
+//!   moving;
 //! - the example's exporter object, included here as a module: bad rates, durations, label
 //!   values and ports are typed errors that leave the scrape unchanged; `start` is idempotent,
 //!   `stop` closes the port; the invocation guard records what `record_invocation` would.
@@ -63,7 +64,8 @@ fn the_example_serves_the_reference_families_with_exact_workload_values() {
     let port = free_port();
     let mut child = KillOnDrop(
         common::example("skills_exporter")
-            .args(["--port", &port.to_string(), "--per-thread", "100000"])
+            // No steady rounds: the values asserted below are the fixed workload's alone.
+            .args(["--port", &port.to_string(), "--per-thread", "100000", "--interval-ms", "0"])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -71,7 +73,10 @@ fn the_example_serves_the_reference_families_with_exact_workload_values() {
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(Result::ok);
     assert_eq!(lines.next(), Some(format!("serving http://127.0.0.1:{port}/metrics")));
     // The workload runs after the endpoint starts, as the reference records after `start()`.
-    assert_eq!(lines.next().as_deref(), Some("recorded 800000 skill invocations from 8 threads"));
+    assert_eq!(
+        lines.next().as_deref(),
+        Some("recorded 800000 skill invocations from 8 threads; no more rounds")
+    );
     let response = http_get(SocketAddr::from(([127, 0, 0, 1], port)), "/metrics");
     assert_eq!(response.status, 200);
     let scraped = parse(&response.body);
@@ -128,6 +133,64 @@ fn the_example_serves_the_reference_families_with_exact_workload_values() {
         assert_eq!((code, stdout.as_str(), stderr.as_str()), (3, "", PROMTOOL_FINDING));
         let others = lines_where(&response.body, |name| name != "active_sessions_total");
         promtool_check_metrics(&others);
+    }
+}
+
+/// While serving, the example keeps recording (a round every `--interval-ms`): between two
+/// scrapes every skill gains invocations, completed and not, and durations, and anomalies of
+/// both kinds are counted, so the reference's rate and p95 queries have recent data.
+#[test]
+fn while_serving_steady_rounds_keep_every_series_of_the_dashboards_moving() {
+    let port = free_port();
+    let mut child = KillOnDrop(
+        common::example("skills_exporter")
+            .args(["--port", &port.to_string(), "--per-thread", "160", "--interval-ms", "20"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    assert_eq!(lines.next(), Some(format!("serving http://127.0.0.1:{port}/metrics")));
+    assert_eq!(
+        lines.next().as_deref(),
+        Some("recorded 1280 skill invocations from 8 threads; then a round of 8 every 20 ms")
+    );
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let first = parse(&http_get(addr, "/metrics").body);
+    // Per skill: invocations completed and not, duration observations, spikes and drops.
+    let totals = |scraped: &Exposition, skill: &str| {
+        let sum = |name, matchers: &[(&str, &str)]| -> f64 {
+            scraped.find(name, matchers).iter().map(|s| s.value).sum()
+        };
+        let skill = ("skill_name", skill);
+        [
+            sum("skill_invocations_total", &[skill, ("completed", "true")]),
+            sum("skill_invocations_total", &[skill, ("completed", "false")]),
+            sum("skill_duration_seconds_count", &[skill]),
+            sum("anomalies_detected_total", &[skill, ("anomaly_type", "spike")]),
+            sum("anomalies_detected_total", &[skill, ("anomaly_type", "drop")]),
+        ]
+    };
+    // A generous limit for a loaded machine; rounds run every 20 ms.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = parse(&http_get(addr, "/metrics").body);
+        let stalled: Vec<&str> = SKILLS
+            .into_iter()
+            .filter(|skill| {
+                let (before, after) = (totals(&first, skill), totals(&now, skill));
+                before.iter().zip(after).any(|(b, a)| a <= *b)
+            })
+            .collect();
+        let sessions = now.value("active_sessions_total", &[]);
+        if stalled.is_empty() {
+            assert!((1.0..=3.0).contains(&sessions), "1 to 3 sessions open, not {sessions}");
+            let phases = now.find("skill_invocations_total", &[("workflow_phase", "verification")]);
+            assert!(!phases.is_empty(), "the rounds go through the verification phase too");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new recordings for {stalled:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 

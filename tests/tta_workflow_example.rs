@@ -1,6 +1,7 @@
 //! Runs the TTA parity example on a free port, scrapes `/metrics` over HTTP and asserts every
 //! metric the original system exported, under namespace `tta`, with exact values for the
-//! example's activity; `promtool check metrics` passes on the scrape.
+//! example's activity; `promtool check metrics` passes on the scrape. While serving, its
+//! rounds keep every series the `tta` rules read moving (the original's counters froze).
 
 mod common;
 
@@ -14,6 +15,8 @@ fn the_tta_example_exports_the_seed_metrics_under_real_workflow_names() {
     let port = free_port();
     let mut child = KillOnDrop(
         common::example("tta_workflow")
+            // No rounds: the values asserted below are the fixed activity's alone.
+            .args(["--interval-ms", "0"])
             .env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"))
             .stdout(Stdio::piped())
             .spawn()
@@ -35,20 +38,18 @@ fn the_tta_example_exports_the_seed_metrics_under_real_workflow_names() {
     ] {
         assert_eq!(scraped.types.get(family).map(String::as_str), Some(ty), "{family}");
     }
+    // Summed: an errored call's series also carries its `error_type`, next to the one at 0.
+    let total = |name, matchers: &[(&str, &str)]| -> f64 {
+        scraped.find(name, matchers).iter().map(|s| s.value).sum()
+    };
     let runs = |workflow, status| {
-        scraped.value(
-            "tta_workflow_executions_total",
-            &[("workflow_name", workflow), ("status", status)],
-        )
+        total("tta_workflow_executions_total", &[("workflow_name", workflow), ("status", status)])
     };
     assert_eq!((runs("tta_ingest", "success"), runs("tta_ingest", "error")), (2.0, 1.0));
     assert_eq!(runs("tta_enrich", "success"), 2.0);
     assert_eq!(runs("tta_answer", "success"), 3.0);
     let steps = |name, status| {
-        scraped.value(
-            "tta_primitive_executions_total",
-            &[("primitive_name", name), ("status", status)],
-        )
+        total("tta_primitive_executions_total", &[("primitive_name", name), ("status", status)])
     };
     assert_eq!((steps("validate", "success"), steps("validate", "error")), (2.0, 1.0));
     assert_eq!((steps("index", "success"), steps("ingest_steps", "error")), (2.0, 1.0));
@@ -91,4 +92,54 @@ fn the_tta_example_exports_the_seed_metrics_under_real_workflow_names() {
     assert_eq!(scraped.value("tta_cache_misses_total", &[("cache_name", "answers")]), 2.0);
     assert!(scraped.types.keys().all(|f| !f.starts_with("flowmeter_")), "namespace tta only");
     promtool_check_metrics(&response.body);
+}
+
+/// With rounds on, every counter the `tta` recording rules take a rate of grows between two
+/// scrapes: workflow runs (successes and validation errors), the steps, cache hits and misses,
+/// LLM dollars and tokens, so `tta:success_rate_5m`, `tta:cache_hit_rate_5m` and the latency
+/// quantiles have recent data.
+#[test]
+fn while_serving_rounds_keep_the_series_of_the_tta_rules_moving() {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut app = common::example("tta_workflow");
+    app.args(["--interval-ms", "20"]).env("FLOWMETER_LISTEN", &addr);
+    let _app = common::spawn_serving(app);
+    let addr = addr.parse().unwrap();
+    let series: [(&str, &[(&str, &str)]); 9] = [
+        (
+            "tta_workflow_executions_total",
+            &[("workflow_name", "tta_ingest"), ("status", "success")],
+        ),
+        ("tta_workflow_executions_total", &[("workflow_name", "tta_ingest"), ("status", "error")]),
+        (
+            "tta_workflow_executions_total",
+            &[("workflow_name", "tta_enrich"), ("status", "success")],
+        ),
+        ("tta_primitive_executions_total", &[("primitive_name", "validate"), ("status", "error")]),
+        ("tta_execution_duration_seconds_count", &[("primitive_name", "answer")]),
+        ("tta_cache_hits_total", &[("cache_name", "answers")]),
+        ("tta_cache_misses_total", &[("cache_name", "answers")]),
+        ("tta_llm_cost_total", &[("model", "gpt-4o-mini")]),
+        ("gen_ai_client_token_usage_sum", &[("gen_ai_request_model", "gpt-4o-mini")]),
+    ];
+    let totals = |body: &str| -> Vec<f64> {
+        let scraped = parse(body);
+        let sum = |(name, matchers): &(&str, &[(&str, &str)])| {
+            scraped.find(name, matchers).iter().map(|s| s.value).sum()
+        };
+        series.iter().map(sum).collect()
+    };
+    let first = totals(&http_get(addr, "/metrics").body);
+    // A generous limit for a loaded machine; rounds run every 20 ms.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = totals(&http_get(addr, "/metrics").body);
+        let stalled: Vec<_> =
+            series.iter().zip(first.iter().zip(&now)).filter(|(_, (b, a))| a <= b).collect();
+        if stalled.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not moving: {stalled:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
