@@ -35,7 +35,7 @@ pub fn app(pipeline: &'static Pipeline, metrics_path: &str) -> Router {
 
 async fn index(State(state): State<AppState>) -> String {
     format!(
-        "automation platform: file watcher, audit agent, API client\n\
+        "automation platform: file watcher, audit agent, API client, SafeAsyncBridge\n\
          status: /status\nmetrics: {}\n",
         state.metrics_path
     )
@@ -63,6 +63,11 @@ async fn status(State(state): State<AppState>) -> impl IntoResponse {
             "deepseek_calls": total("api_deepseek_calls_total"),
             "perplexity_calls": total("api_perplexity_calls_total"),
             "rate_limits": total("api_rate_limits_total"),
+        },
+        "safe_async_bridge": {
+            "calls": total("safe_async_bridge_calls_total"),
+            "pending_tasks": value("safe_async_bridge_pending_tasks"),
+            "active_loops": value("safe_async_bridge_active_loops"),
         },
     });
     ([(header::CONTENT_TYPE, "application/json")], body.to_string())
