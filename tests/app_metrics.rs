@@ -7,6 +7,7 @@ use std::thread;
 
 use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter, AppGauge, AppHistogram, AppMetricError};
+use flowmeter::exporter::MetricsServer;
 use flowmeter::metrics::NameError;
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_metrics_only);
@@ -382,4 +383,62 @@ fn a_declared_cardinality_limit_folds_extra_label_sets_into_one_overflow_series(
         matches!(refused, Err(AppMetricError::InvalidCardinalityLimit { limit: 0, .. })),
         "{refused:?}"
     );
+}
+
+#[test]
+fn a_metric_built_but_never_recorded_is_listed_by_metadata() {
+    let queued = app::counter("app.test.declared.only.jobs")
+        .help("Jobs queued (built, never recorded)")
+        .labels(["queue", "priority"])
+        .build()
+        .unwrap();
+    let waits = app::histogram("app.test.declared.only.wait")
+        .help("Queue wait (built, never recorded)")
+        .unit("s")
+        .labels(["queue"])
+        .buckets([0.5, 5.0])
+        .build()
+        .unwrap();
+    LazyLock::force(&TELEMETRY);
+    let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap(), "/metrics").unwrap();
+    let addr = server.start().unwrap();
+
+    // Not in the exposition: nothing was recorded ...
+    let text = common::http_get(addr, "/metrics").body;
+    let exposition = common::parse(&text);
+    for family in [queued.prometheus_name(), waits.prometheus_name()] {
+        assert!(!exposition.types.contains_key(&family), "{family} has a series: {text}");
+    }
+    // ... but declared, so /metadata lists both, once, with type, HELP and sorted labels.
+    let response = common::http_get(addr, "/metadata");
+    assert_eq!(response.status, 200, "{}", response.body);
+    let metadata: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    let entries = |name: &str| -> Vec<serde_json::Value> {
+        let all = metadata.as_array().unwrap().iter();
+        all.filter(|m| m["name"] == name).cloned().collect()
+    };
+    assert_eq!(
+        entries("app_test_declared_only_jobs_total"),
+        [serde_json::json!({
+            "name": "app_test_declared_only_jobs_total", "kind": "counter",
+            "help": "Jobs queued (built, never recorded)", "labels": ["priority", "queue"],
+        })]
+    );
+    assert_eq!(
+        entries("app_test_declared_only_wait_seconds"),
+        [serde_json::json!({
+            "name": "app_test_declared_only_wait_seconds", "kind": "histogram",
+            "help": "Queue wait (built, never recorded)", "labels": ["queue"],
+        })]
+    );
+    // Once recorded, still one entry: the exported family and its declaration merge.
+    queued.inc(&["mail", "high"]).unwrap();
+    let response = common::http_get(addr, "/metadata");
+    let metadata: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    let listed = metadata.as_array().unwrap().iter();
+    let jobs: Vec<_> =
+        listed.filter(|m| m["name"] == "app_test_declared_only_jobs_total").collect();
+    assert_eq!(jobs.len(), 1, "{metadata}");
+    assert_eq!(jobs[0]["labels"], serde_json::json!(["priority", "queue"]));
+    server.shutdown();
 }

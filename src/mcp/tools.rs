@@ -23,7 +23,8 @@ pub enum MetricsTool {
     /// The Prometheus text exposition ([`exporter::render`]). Default name
     /// `get_prometheus_metrics`.
     Exposition,
-    /// Every exported family's name, type, HELP text and labels ([`exporter::metadata`]).
+    /// Every declared or exported family's name, type, HELP text and labels
+    /// ([`exporter::metadata`]): a declared metric is listed before its first series.
     /// Default name `list_metrics`.
     Metadata,
     /// The current values ([`exporter::summary`]). Default name `get_metrics_summary`.
@@ -52,8 +53,9 @@ impl MetricsTool {
                  (what the /metrics endpoint serves)."
             }
             MetricsTool::Metadata => {
-                "Every exported metric family as JSON {\"metrics\": [...]}: its name, kind \
-                 (Prometheus type), help (description) and label names."
+                "Every declared or exported metric family as JSON {\"metrics\": [...]}: its \
+                 name, kind (Prometheus type), help (description) and label names, recorded \
+                 yet or not."
             }
             MetricsTool::Summary => {
                 "Current metric values as JSON {\"metrics\": {name: ...}}: counter totals, \
