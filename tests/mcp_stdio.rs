@@ -1,7 +1,8 @@
 //! Drives `session_tracker --mcp` as an MCP client would: spawns the example binary, connects
 //! rmcp's client over the child's stdin and stdout, initializes, lists the tools and calls
-//! each one, checking the answers against the example's deterministic workload; then closes
-//! stdin and sees the child exit 0. Every line the child writes to stdout is checked to be a
+//! each one, checking the answers against the example's deterministic workload (and, with no
+//! workload, that every reference metric is listed before any event); then closes stdin and
+//! sees the child exit 0. Every line the child writes to stdout is checked to be a
 //! JSON-RPC message on its way to the client, and no HTTP listener is started.
 #![cfg(feature = "mcp")]
 
@@ -29,9 +30,9 @@ struct Session {
     relay: JoinHandle<usize>,
 }
 
-async fn connect(envs: &[(&str, &str)]) -> Session {
+async fn connect(args: &[&str], envs: &[(&str, &str)]) -> Session {
     let mut command = Command::from(common::example("session_tracker"));
-    command.arg("--mcp").envs(envs.iter().copied());
+    command.arg("--mcp").args(args).envs(envs.iter().copied());
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.kill_on_drop(true).spawn().unwrap();
     let stdin = child.stdin.take().unwrap();
@@ -95,7 +96,8 @@ fn text(result: &CallToolResult) -> &str {
 async fn the_three_tools_answer_with_the_workloads_values() {
     let port = common::free_port();
     let listen = format!("127.0.0.1:{port}");
-    let session = connect(&[("FLOWMETER_LISTEN", &listen)]).await;
+    // The fixed workload only: its values stay as the assertions below expect.
+    let session = connect(&["--workload", "fixed"], &[("FLOWMETER_LISTEN", &listen)]).await;
 
     let info = session.client.peer_info().expect("initialized");
     let server = info.server_info.as_ref().unwrap();
@@ -141,49 +143,7 @@ async fn the_three_tools_answer_with_the_workloads_values() {
     let listed = session.call("list_session_metrics").await;
     let grouped = listed.structured_content.clone().expect("structured content");
     assert_eq!(serde_json::from_str::<Value>(text(&listed)).unwrap(), grouped);
-    let (component, event) = ("component_name", "event_type");
-    assert_eq!(
-        grouped,
-        json!({
-            "session_lifecycle_metrics": {
-                "session_start_total": entry(
-                    "Counter",
-                    "Total number of session start events tracked",
-                    &[component, "shell_type"],
-                ),
-                "session_end_total": entry(
-                    "Counter",
-                    "Total number of session end events tracked",
-                    &[component, "status"],
-                ),
-                "session_duration_seconds":
-                    entry("Histogram", "Session duration in seconds", &[component]),
-            },
-            "mcp_event_metrics": {
-                "mcp_event_emit_success_total": entry(
-                    "Counter",
-                    "Total number of successful MCP event emissions",
-                    &[component, event],
-                ),
-                "mcp_event_emit_failure_total": entry(
-                    "Counter",
-                    "Total number of failed MCP event emissions",
-                    &[component, "error_type", event],
-                ),
-                "mcp_event_emit_duration_seconds": entry(
-                    "Histogram",
-                    "MCP event emission duration in seconds",
-                    &[component, event],
-                ),
-            },
-            "system_health_metrics": {
-                "active_sessions":
-                    entry("Gauge", "Number of currently active sessions", &[component]),
-                "session_quality_score":
-                    entry("Gauge", "Session quality score (0-100)", &[component]),
-            },
-        })
-    );
+    assert_eq!(grouped, all_session_metrics());
 
     // get_metrics_summary: the reference's shape, with the workload's numbers.
     let summary = session.call("get_metrics_summary").await;
@@ -209,9 +169,74 @@ async fn the_three_tools_answer_with_the_workloads_values() {
     assert!(relayed >= 5, "{relayed} messages");
 }
 
+/// The reference's `list_session_metrics` answer: all eight metrics, grouped, with type,
+/// description and labels.
+fn all_session_metrics() -> Value {
+    let (component, event) = ("component_name", "event_type");
+    json!({
+    "session_lifecycle_metrics": {
+        "session_start_total": entry(
+            "Counter",
+            "Total number of session start events tracked",
+            &[component, "shell_type"],
+        ),
+        "session_end_total": entry(
+            "Counter",
+            "Total number of session end events tracked",
+            &[component, "status"],
+        ),
+        "session_duration_seconds":
+            entry("Histogram", "Session duration in seconds", &[component]),
+    },
+    "mcp_event_metrics": {
+        "mcp_event_emit_success_total": entry(
+            "Counter",
+            "Total number of successful MCP event emissions",
+            &[component, event],
+        ),
+        "mcp_event_emit_failure_total": entry(
+            "Counter",
+            "Total number of failed MCP event emissions",
+            &[component, "error_type", event],
+        ),
+        "mcp_event_emit_duration_seconds": entry(
+            "Histogram",
+            "MCP event emission duration in seconds",
+            &[component, event],
+        ),
+    },
+    "system_health_metrics": {
+        "active_sessions":
+            entry("Gauge", "Number of currently active sessions", &[component]),
+        "session_quality_score":
+            entry("Gauge", "Session quality score (0-100)", &[component]),
+    },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn before_any_event_every_session_metric_is_listed() {
+    let session = connect(&["--workload", "none"], &[]).await;
+    // Nothing was recorded: no reference metric has a series yet ...
+    let exposition = session.call("get_prometheus_metrics").await;
+    let scraped = common::parse(text(&exposition));
+    for family in ["session_start_total", "session_duration_seconds", "active_sessions"] {
+        assert!(!scraped.types.contains_key(family), "{family} is exported already");
+    }
+    let recorded = scraped.samples.iter().find(|s| s.name.starts_with("session_"));
+    assert!(recorded.is_none(), "{}", text(&exposition));
+    let summary = session.call("get_metrics_summary").await;
+    assert_eq!(summary.structured_content.as_ref().unwrap()["total_sessions_started"], 0);
+    // ... yet all eight are listed, exactly as after the workload.
+    let listed = session.call("list_session_metrics").await;
+    assert_eq!(listed.structured_content, Some(all_session_metrics()));
+    let (status, stderr, _) = session.close().await;
+    assert!(status.success(), "{status}; stderr: {stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn with_metrics_disabled_the_tools_answer_with_a_tool_error() {
-    let session = connect(&[("FLOWMETER_ENABLED", "false")]).await;
+    let session = connect(&[], &[("FLOWMETER_ENABLED", "false")]).await;
     for tool in ["get_prometheus_metrics", "list_session_metrics", "get_metrics_summary"] {
         let result = session.call(tool).await;
         assert_eq!(result.is_error, Some(true), "{tool}: {result:?}");

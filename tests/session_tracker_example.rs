@@ -1,9 +1,11 @@
 //! Runs the session-tracker parity example (reference systems 001/002) on a free port with
-//! its deterministic workload, scrapes it over HTTP and asserts every reference metric
-//! (TYPE, HELP, label names, both bucket sets, exact values) and `promtool check metrics`;
-//! `/metadata`, `/summary` and the reference-shaped routes field by field; configuration from
-//! the environment and from a config file; the disabled mode; and, in this process, that bad
-//! input is a typed error that records nothing.
+//! its deterministic workload (`--workload fixed`), scrapes it over HTTP and asserts every
+//! reference metric (TYPE, HELP, label names, both bucket sets, exact values) and `promtool
+//! check metrics`; `/metadata`, `/summary` and the reference-shaped routes field by field;
+//! with no workload, every reference metric listed before any event; the steady workload
+//! filling the reference's buckets while serving; the dashboard and query assets naming what
+//! the example serves; configuration from the environment and from a config file; the
+//! disabled mode; and, in this process, that bad input is a typed error that records nothing.
 
 mod common;
 
@@ -17,7 +19,9 @@ mod tracker;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{KillOnDrop, TempDir, free_port, http_get, parse, promtool_check_metrics};
 use flowmeter::app::AppMetricError;
@@ -92,11 +96,18 @@ fn serve(mut command: Command, port: u16) -> Serving {
     Serving { _child: child, addr, line: line.trim_end().to_owned() }
 }
 
-fn serve_on_free_port() -> Serving {
+/// The example serving on a free port with `--workload WORKLOAD` and `extra` arguments.
+fn serve_workload(workload: &str, extra: &[&str]) -> Serving {
     let port = free_port();
     let mut command = session_tracker();
+    command.args(["--workload", workload]).args(extra);
     command.env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"));
     serve(command, port)
+}
+
+/// The example serving the fixed workload's frozen values, which the exact-value tests assert.
+fn serve_on_free_port() -> Serving {
+    serve_workload("fixed", &[])
 }
 
 fn get_json(addr: SocketAddr, path: &str) -> Value {
@@ -287,7 +298,12 @@ fn the_reference_shaped_routes_answer_as_the_reference_documents() {
             "mcp_events_failure": 2,
         })
     );
-    // The reference's grouping, types spelled as prometheus_client spells them.
+    assert_eq!(get_json(serving.addr, "/sessions/metrics"), grouped_reference_metrics());
+}
+
+/// The reference's `list_session_metrics` answer for all eight metrics: its grouping, types
+/// spelled as prometheus_client spells them.
+fn grouped_reference_metrics() -> Value {
     let mut expected = json!({});
     for (family, ty, help, labels) in REFERENCE {
         let group = match family {
@@ -302,7 +318,181 @@ fn the_reference_shaped_routes_answer_as_the_reference_documents() {
         };
         expected[group][family] = json!({"type": ty, "description": help, "labels": labels});
     }
-    assert_eq!(get_json(serving.addr, "/sessions/metrics"), expected);
+    expected
+}
+
+#[test]
+fn before_any_event_every_reference_metric_is_listed() {
+    let serving = serve_workload("none", &[]);
+    // Nothing was recorded: the exposition has no series of any reference metric ...
+    let scraped = parse(&http_get(serving.addr, "/metrics").body);
+    for (family, ty, _, _) in REFERENCE {
+        let sample = if ty == "histogram" { format!("{family}_count") } else { family.to_owned() };
+        assert!(scraped.find(&sample, &[]).is_empty(), "{family} has a series already");
+        assert!(!scraped.types.contains_key(family), "{family} is in the exposition already");
+    }
+    // ... yet /metadata lists every one with its type, HELP and labels, once ...
+    let metadata = get_json(serving.addr, "/metadata");
+    let families = metadata.as_array().unwrap();
+    for (family, ty, help, labels) in REFERENCE {
+        let entries: Vec<&Value> = families.iter().filter(|f| f["name"] == family).collect();
+        let expected = json!({"name": family, "kind": ty, "help": help, "labels": labels});
+        assert_eq!(entries, [&expected], "{family} in /metadata");
+    }
+    let names: Vec<&str> = families.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(names, sorted, "sorted by name, one entry per name");
+    // ... and so does the reference-shaped list, all eight in their groups.
+    assert_eq!(get_json(serving.addr, "/sessions/metrics"), grouped_reference_metrics());
+    assert_eq!(
+        get_json(serving.addr, "/sessions/summary"),
+        json!({
+            "total_sessions_started": 0, "total_sessions_ended": 0,
+            "active_sessions": {}, "quality_scores": {},
+            "mcp_events_success": 0, "mcp_events_failure": 0,
+        })
+    );
+}
+
+/// The sum of every sample of `name` matching `matchers`.
+fn total(scraped: &common::Exposition, name: &str, matchers: &[(&str, &str)]) -> f64 {
+    scraped.find(name, matchers).iter().map(|s| s.value).sum()
+}
+
+/// How many durations of `component` each interval of the session buckets holds (`le` 60,
+/// 300, ..., 28800, +Inf, each minus the previous).
+fn per_bucket(scraped: &common::Exposition, component: &str) -> Vec<f64> {
+    let cumulative: Vec<f64> = SESSION_BUCKETS
+        .iter()
+        .map(|le| {
+            let series = [("component_name", component), ("le", le)];
+            scraped.value("session_duration_seconds_bucket", &series)
+        })
+        .collect();
+    let below = std::iter::once(0.0).chain(cumulative.iter().copied());
+    cumulative.iter().zip(below).map(|(at, before)| at - before).collect()
+}
+
+#[test]
+fn the_steady_workload_moves_every_reference_metric_while_serving() {
+    let serving = serve_workload("steady", &["--interval-ms", "20"]);
+    let first = parse(&http_get(serving.addr, "/metrics").body);
+    // The fixed workload's durations per bucket interval (45, 900, 3600.5 s; 7200 s).
+    let fixed = [
+        ("mahavishnu", [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]),
+        ("session-buddy", [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]),
+    ];
+    let steady_durations = |scraped: &common::Exposition, component, fixed: &[f64; 9]| {
+        let now = per_bucket(scraped, component);
+        now.iter().zip(fixed).map(|(now, fixed)| now - fixed).collect::<Vec<f64>>()
+    };
+    // Polls until every schedule has gone round once: a guard against a hang, not a timing
+    // assertion (at 20 ms a round, it takes about a second).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let scraped = loop {
+        let scraped = parse(&http_get(serving.addr, "/metrics").body);
+        let enough = fixed.iter().all(|(component, fixed)| {
+            let ended = steady_durations(&scraped, component, fixed).iter().sum::<f64>();
+            let errors = [("component_name", *component), ("status", "error")];
+            ended >= 24.0 && total(&scraped, "session_end_total", &errors) >= 3.0
+        });
+        if enough {
+            break scraped;
+        }
+        assert!(Instant::now() < deadline, "the steady workload did not get going");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    for (component, fixed) in &fixed {
+        // Simulated durations from 45 s to 2.5 h: every bucket up to 4 h gets some, none
+        // is longer, so quantiles and averages are finite.
+        let steady = steady_durations(&scraped, component, fixed);
+        assert!(steady[..7].iter().all(|n| *n > 0.0), "{component}: {steady:?}");
+        assert_eq!(steady[7..], [0.0, 0.0], "{component}: nothing over 4 h");
+        let c = ("component_name", *component);
+        let started = if *component == "mahavishnu" { 4.0 } else { 2.0 };
+        assert!(total(&scraped, "session_start_total", &[c]) > started + 24.0, "{component}");
+        let active = scraped.value("active_sessions", &[c]);
+        assert!((3.0..=7.0).contains(&active), "{component}: {active} active");
+        let quality = scraped.value("session_quality_score", &[c]);
+        assert!((0.0..=100.0).contains(&quality), "{component}: quality {quality}");
+    }
+    for error_type in ["ValidationError", "ConnectionError"] {
+        let failed = total(&scraped, "mcp_event_emit_failure_total", &[("error_type", error_type)]);
+        assert!(failed > 1.0, "{error_type}: only the fixed workload's failure");
+    }
+    let emitted = total(&scraped, "mcp_event_emit_duration_seconds_count", &[]);
+    let outcomes = total(&scraped, "mcp_event_emit_success_total", &[])
+        + total(&scraped, "mcp_event_emit_failure_total", &[]);
+    assert_eq!(emitted, outcomes, "every emission is timed and counted once");
+    // Counters never go back between two scrapes.
+    for sample in first.samples.iter().filter(|s| s.name.ends_with("_total")) {
+        let matchers: Vec<(&str, &str)> =
+            sample.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let later = scraped.find(&sample.name, &matchers);
+        assert!(later.iter().any(|l| l.value >= sample.value), "{} went back", sample.name);
+    }
+    promtool_check_metrics(&http_get(serving.addr, "/metrics").body);
+}
+
+#[test]
+fn the_dashboard_and_queries_are_the_references_on_the_served_metrics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/session_tracker");
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    let dashboard: Value = serde_json::from_str(&read("grafana-dashboard.json")).unwrap();
+    assert_eq!(dashboard["title"], "Session-Buddy Metrics");
+    assert!(dashboard["uid"].is_string() && dashboard["schemaVersion"].is_u64(), "importable");
+    let panels: Vec<(&str, &str, &str)> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| {
+            assert!(panel["type"].is_string() && panel["gridPos"].is_object(), "{panel}");
+            let targets = panel["targets"].as_array().unwrap().iter();
+            targets.map(|t| {
+                (
+                    panel["title"].as_str().unwrap(),
+                    t["expr"].as_str().unwrap(),
+                    t["legendFormat"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    // 001's "Example Grafana Dashboard", as written.
+    assert_eq!(
+        panels,
+        [
+            (
+                "Session Starts",
+                "rate(session_start_total[5m])",
+                "{{component_name}} - {{shell_type}}"
+            ),
+            ("Active Sessions", "active_sessions", "{{component_name}}"),
+            (
+                "Session Duration",
+                "histogram_quantile(0.95, rate(session_duration_seconds_bucket[5m]))",
+                "95th percentile - {{component_name}}",
+            ),
+            ("Session Quality Score", "session_quality_score", "{{component_name}}"),
+        ]
+    );
+
+    let queries = read("queries.yml");
+    let exprs: Vec<&str> = queries
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("expr: '")?.strip_suffix('\''))
+        .collect();
+    let sources = queries.lines().filter(|l| l.trim().starts_with("source: ")).count();
+    assert_eq!((exprs.len(), sources), (14, 14), "4 panels, 5 + 5 queries, each with a source");
+    for (_, expr, _) in &panels {
+        assert!(exprs.contains(expr), "the panel's {expr} is in queries.yml");
+    }
+    for expr in exprs {
+        let names_a_served_family = REFERENCE.iter().any(|(family, ..)| expr.contains(family));
+        assert!(names_a_served_family, "{expr} queries a family the example does not serve");
+    }
 }
 
 #[test]
@@ -381,10 +571,18 @@ fn disabled_metrics_run_the_workload_bind_nothing_and_exit_cleanly() {
 
 #[test]
 fn an_unknown_argument_is_a_usage_error() {
-    let output = session_tracker().arg("--port").output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("unknown argument `--port`") && stderr.contains("usage:"), "{stderr}");
+    for (args, message) in [
+        (&["--port"][..], "unknown argument `--port`"),
+        (&["--workload", "busy"], "unknown workload `busy`"),
+        (&["--workload"], "--workload needs a value"),
+        (&["--interval-ms", "0"], "--interval-ms takes a whole number of milliseconds above 0"),
+        (&["--interval-ms", "soon"], "not `soon`"),
+    ] {
+        let output = session_tracker().args(args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(message) && stderr.contains("usage:"), "{args:?}: {stderr}");
+    }
 }
 
 /// A peer that accepts everything.
@@ -477,11 +675,10 @@ fn bad_input_is_a_typed_error_and_records_nothing() {
     ] {
         assert!(scraped.find(family, &[]).is_empty(), "{family} recorded a rejected value");
     }
+    // Summed over the handler's error series (one per error type, when it is labelled).
     let errors = |handler| {
-        scraped.value(
-            "flowmeter_primitive_executions_total",
-            &[("primitive_name", handler), ("status", "error")],
-        )
+        let series = [("primitive_name", handler), ("status", "error")];
+        total(&scraped, "flowmeter_primitive_executions_total", &series)
     };
     assert_eq!(errors("SessionTracker::handle_session_start"), 2.0);
     assert_eq!(errors("SessionTracker::handle_session_end"), 2.0);

@@ -22,61 +22,48 @@
 //! | `prometheus_metrics_path` | `metrics_path` | `FLOWMETER_METRICS_PATH` |
 //!
 //! The example serves HTTP itself (flowmeter's routes plus its own two), so `serve` /
-//! `FLOWMETER_SERVE` do not apply. With metrics disabled the same workload runs, records
+//! `FLOWMETER_SERVE` do not apply. With metrics disabled the fixed workload runs, records
 //! nothing, nothing listens, and the program exits 0 (the reference's graceful
 //! degradation). With `--mcp` nothing listens either: stdout carries JSON-RPC only.
 //!
+//! Every metric is built at startup ([`metrics::declare_all`]), so `/metadata` and
+//! `list_session_metrics` list all eight before the first event. Then the workload
+//! (`--workload`):
+//!
+//! | workload | records | for |
+//! |---|---|---|
+//! | `steady` (default) | the ten fixed events, then, while serving, a round of [`steady`] sessions every `--interval-ms` (default 500) | Prometheus, the dashboard and `queries.yml`: rates, p95 and ratios have data |
+//! | `fixed` | the ten events of [`workload`], then frozen values | the exact-value tests |
+//! | `none` | nothing | what a client sees before the first session |
+//!
+//! `grafana-dashboard.json` and `queries.yml` next to this file are the reference's own
+//! dashboard and PromQL queries, as its documents write them.
+//!
 //! ```text
 //! cargo run --example session_tracker                          # serves until Ctrl-C
+//! cargo run --example session_tracker -- --interval-ms 100     # a steady round every 100 ms
 //! cargo run --example session_tracker -- --once                # prints the exposition
 //! cargo run --example session_tracker -- --config session.toml
 //! cargo run --example session_tracker --features mcp -- --mcp  # MCP tools over stdio
 //! ```
 
+mod args;
 mod http;
 #[cfg(feature = "mcp")]
 mod mcp_server;
 mod metrics;
 mod reference;
+mod steady;
 mod tracker;
 mod workload;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use flowmeter::Telemetry;
 
+use crate::args::{Args, Workload};
 use crate::tracker::SessionTracker;
 use crate::workload::ScriptedPeer;
-
-const USAGE: &str = "usage: session_tracker [--once | --mcp] [--config FILE]";
-
-/// The command line.
-#[derive(Debug, Default)]
-struct Args {
-    once: bool,
-    mcp: bool,
-    config: Option<PathBuf>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args::default();
-    let mut words = std::env::args().skip(1);
-    while let Some(word) = words.next() {
-        match word.as_str() {
-            "--once" => args.once = true,
-            "--mcp" => args.mcp = true,
-            "--config" => {
-                args.config = Some(words.next().ok_or("--config needs a file")?.into());
-            }
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
-        }
-    }
-    if args.once && args.mcp {
-        return Err(format!("--once and --mcp exclude each other\n{USAGE}"));
-    }
-    Ok(args)
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -90,7 +77,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+    let args = args::parse(std::env::args().skip(1))?;
     let mut builder = Telemetry::builder()
         .service_name("session-buddy")
         .service_version(env!("CARGO_PKG_VERSION"))
@@ -99,14 +86,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         builder = builder.config_file(path);
     }
     let telemetry = builder.install()?;
+    metrics::declare_all();
 
     let tracker = SessionTracker::new(ScriptedPeer::workload());
-    let events = workload::run(&tracker)?;
+    let events = match args.workload {
+        Workload::None => 0,
+        Workload::Fixed | Workload::Steady => workload::run(&tracker)?,
+    };
+    let enabled = telemetry.config().enabled;
 
     if args.mcp {
+        start_steady(&args, enabled)?;
         return serve_mcp().await;
     }
-    if !telemetry.config().enabled {
+    if !enabled {
         println!(
             "metrics disabled: handled {events} session events ({} sessions active); \
              nothing recorded, nothing served",
@@ -118,7 +111,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         print!("{}", telemetry.render());
         return Ok(());
     }
+    start_steady(&args, enabled)?;
     http::serve(telemetry.pipeline(), telemetry.config()).await?;
+    Ok(())
+}
+
+/// Starts the steady workload if it was asked for and anything is recorded.
+fn start_steady(args: &Args, enabled: bool) -> std::io::Result<()> {
+    if args.workload == Workload::Steady && enabled {
+        steady::spawn(args.interval)?;
+    }
     Ok(())
 }
 

@@ -16,7 +16,9 @@
 //! Every label has a declared value set (the reference asks for bounded label values), so a
 //! component, shell, status, event or error type outside it is a typed error that records
 //! nothing. The statics are created on first use and record nothing until an enabled
-//! pipeline is installed, which is how the disabled mode runs the same code.
+//! pipeline is installed, which is how the disabled mode runs the same code. [`declare_all`]
+//! creates them all at startup, so `/metadata` and `list_session_metrics` list all eight
+//! before the first session, as the reference's registry does.
 
 use std::sync::LazyLock;
 
@@ -131,6 +133,19 @@ pub static QUALITY_SCORE: LazyLock<AppGauge> = LazyLock::new(|| {
         .build()
         .expect("valid declaration")
 });
+
+/// Builds every metric now. A `flowmeter::app` metric is declared (listed by `/metadata`,
+/// `/catalog` and `list_session_metrics`) from the moment it is built, but a `LazyLock` is
+/// built on first use: without this, a metric would be listed only once an event touched it.
+pub fn declare_all() {
+    for counter in [&SESSION_START, &SESSION_END, &EMIT_SUCCESS, &EMIT_FAILURE] {
+        LazyLock::force(counter);
+    }
+    LazyLock::force(&SESSION_DURATION);
+    LazyLock::force(&EMIT_DURATION);
+    LazyLock::force(&ACTIVE_SESSIONS);
+    LazyLock::force(&QUALITY_SCORE);
+}
 
 /// How the reference's `list_session_metrics` groups the metrics: `(group, family)`.
 pub const GROUPS: [(&str, &str); 8] = [

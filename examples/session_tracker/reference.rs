@@ -44,8 +44,8 @@ fn by_component(summary: &Summary, family: &str, number: fn(f64) -> Value) -> Va
 
 /// The reference's metric list, grouped (`session_lifecycle_metrics`, `mcp_event_metrics`,
 /// `system_health_metrics`), each metric with `type` (`Counter`, `Histogram`, `Gauge`),
-/// `description` (the HELP text) and `labels`. Only exported families are listed: a metric
-/// appears once it has a series.
+/// `description` (the HELP text) and `labels`. Every declared metric is listed, recorded yet
+/// or not: the example builds all eight at startup ([`declare_all`](crate::metrics::declare_all)).
 pub fn session_metric_list(metadata: &[MetricMetadata]) -> Value {
     let mut groups = Map::new();
     for (group, family) in GROUPS {

@@ -15,7 +15,7 @@ use crate::tracker::{
 };
 
 /// The simulated clock's origin (seconds since the Unix epoch).
-const T0: f64 = 1_770_000_000.0;
+pub const T0: f64 = 1_770_000_000.0;
 
 /// A peer that accepts every event except the scripted failures.
 #[derive(Debug, Default)]
