@@ -55,7 +55,7 @@ impl<'a> Execution<'a> {
     pub fn finish(mut self, outcome: Classified) {
         self.finished = true;
         if let Some(recording) = self.recording.take() {
-            recording.finish(outcome.status);
+            recording.finish(outcome.status, outcome.error_type);
         }
         if !self.span.is_disabled() {
             record_status(&self.span, outcome.status, outcome.error_type);

@@ -71,7 +71,8 @@ pub mod telemetry;
 pub mod __private;
 
 pub use error::{ConfigError, Error, Origin};
-pub use flowmeter_macros::instrumented;
+pub use flowmeter_macros::{ErrorType, instrumented};
+pub use metrics::outcome::ErrorType;
 pub use metrics::status::Status;
 pub use telemetry::builder::TelemetryBuilder;
 pub use telemetry::config::Config;

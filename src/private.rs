@@ -9,7 +9,7 @@ pub use crate::in_span::InSpan;
 pub use crate::metrics::Goal;
 pub use crate::metrics::callsite::{CALLSITES, Callsite, CallsiteMeta};
 pub use crate::metrics::outcome::{
-    Classified, ClassifyAny, ClassifyResult, Outcome, classify_error_if, classify_ok_if,
+    Classified, ClassifyAny, ClassifyResult, ClassifyTyped, Outcome, classify_error_if, is_ok_if,
 };
 pub use crate::metrics::recording::Recording;
 

@@ -217,7 +217,7 @@ fn blocked_slow_and_failing_exporters_never_block_calls_and_drop_what_does_not_f
     let scraped = parse(&telemetry.render());
     let count = |site: &str, status: &str| {
         let labels = [("primitive_name", site), ("status", status)];
-        scraped.value("flowmeter_primitive_executions_total", &labels) as u64
+        scraped.sum("flowmeter_primitive_executions_total", &labels) as u64
     };
     let errors = |n: u64| (0..n).filter(|i| i.is_multiple_of(5)).count() as u64;
     let warm_up_errors = (CALLS..total).filter(|i| i.is_multiple_of(5)).count() as u64;

@@ -109,7 +109,7 @@ fn exact_counts_for_every_status_from_threads_and_tasks() {
 
     let scraped = scrape();
     let count = |name: &str, status: &str| {
-        scraped.value(EXECUTIONS, &[("primitive_name", name), ("status", status)])
+        scraped.sum(EXECUTIONS, &[("primitive_name", name), ("status", status)])
     };
     assert_eq!(count("add_one", "success"), 8000.0);
     assert_eq!(count("add_one", "error"), 0.0);
@@ -134,7 +134,7 @@ fn exact_counts_for_every_status_from_threads_and_tasks() {
         ("always_panics", "panic", 3.0),
         ("never_finishes", "cancelled", 50.0),
     ] {
-        let timed = scraped.value(DURATION_COUNT, &[("primitive_name", name), ("status", status)]);
+        let timed = scraped.sum(DURATION_COUNT, &[("primitive_name", name), ("status", status)]);
         assert_eq!(timed, expected, "{name} {status}");
     }
     // Nothing left in flight after every kind of exit.

@@ -63,8 +63,8 @@ fn scrape() -> Exposition {
 fn assert_recorded(scraped: &Exposition, site: &str, expected: [u64; 4]) {
     for (status, expected) in ["success", "error", "panic", "cancelled"].into_iter().zip(expected) {
         let labels = [("primitive_name", site), ("status", status)];
-        let counted = scraped.value("flowmeter_primitive_executions_total", &labels);
-        let timed = scraped.value("flowmeter_execution_duration_seconds_count", &labels);
+        let counted = scraped.sum("flowmeter_primitive_executions_total", &labels);
+        let timed = scraped.sum("flowmeter_execution_duration_seconds_count", &labels);
         assert_eq!((counted, timed), (expected as f64, expected as f64), "{site} {status}");
     }
     let active = scraped.value("flowmeter_primitive_active", &[("primitive_name", site)]);

@@ -185,7 +185,7 @@ fn wait_until(counter: &Arc<AtomicU64>, at_least: u64) {
 fn executions(scraped: &Exposition, site: &str) -> [f64; 5] {
     let value = |status| {
         let labels = [("primitive_name", site), ("status", status)];
-        scraped.value("flowmeter_primitive_executions_total", &labels)
+        scraped.sum("flowmeter_primitive_executions_total", &labels)
     };
     let active = scraped.value("flowmeter_primitive_active", &[("primitive_name", site)]);
     [value("success"), value("error"), value("panic"), value("cancelled"), active]

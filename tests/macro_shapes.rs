@@ -32,7 +32,7 @@ fn scrape() -> Exposition {
 }
 
 fn count(scraped: &Exposition, name: &str, status: &str) -> f64 {
-    scraped.value(EXECUTIONS, &[("primitive_name", name), ("status", status)])
+    scraped.sum(EXECUTIONS, &[("primitive_name", name), ("status", status)])
 }
 
 fn spans_named(name: &str) -> Vec<SpanData> {

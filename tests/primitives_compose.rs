@@ -40,13 +40,10 @@ fn scrape() -> Exposition {
 }
 
 fn executions(scraped: &Exposition, name: &str, status: &str) -> f64 {
-    scraped
-        .find(
-            "flowmeter_primitive_executions_total",
-            &[("primitive_name", name), ("status", status)],
-        )
-        .first()
-        .map_or(0.0, |s| s.value)
+    scraped.sum(
+        "flowmeter_primitive_executions_total",
+        &[("primitive_name", name), ("status", status)],
+    )
 }
 
 fn spans() -> Vec<SpanData> {

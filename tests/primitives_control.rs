@@ -29,7 +29,7 @@ fn scrape() -> Exposition {
 }
 
 fn executions(scraped: &Exposition, name: &str, status: &str) -> f64 {
-    scraped.value(EXECUTIONS, &[("primitive_name", name), ("status", status)])
+    scraped.sum(EXECUTIONS, &[("primitive_name", name), ("status", status)])
 }
 
 fn attempts(scraped: &Exposition, suffix: &str, name: &str, status: &str) -> f64 {

@@ -190,7 +190,7 @@ fn an_enforced_budget_refuses_once_spent_and_a_recording_one_never_does() {
     assert!(close(remaining("llm_test_enforced"), -MINI_CALL_USD / 2.0));
     assert!(close(remaining("llm_test_recording"), MINI_CALL_USD / 2.0 - 3.0 * MINI_CALL_USD));
     let refused = [("primitive_name", "llm_guarded"), ("status", "error")];
-    assert_eq!(scraped.value("flowmeter_primitive_executions_total", &refused), 1.0);
+    assert_eq!(scraped.sum("flowmeter_primitive_executions_total", &refused), 1.0);
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn once_prints_every_status_and_passes_promtool() {
         ("fetch_documents", "success"),
         ("slow_completion", "cancelled"),
     ] {
-        let value = scraped.value(executions, &[("primitive_name", name), ("status", status)]);
+        let value = scraped.sum(executions, &[("primitive_name", name), ("status", status)]);
         assert_eq!(value, 1.0, "{name} {status}");
     }
     let les: Vec<&str> = scraped

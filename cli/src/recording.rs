@@ -18,6 +18,7 @@
 //! | level | labels kept |
 //! |---|---|
 //! | `primitive` | `primitive_name`, `primitive_type` |
+//! | `primitive_error_type` | `primitive_name`, `primitive_type`, `error_type` |
 //! | `workflow` | `workflow_name` |
 //! | `cache` | `cache_name` |
 //! | `model_provider` | `model`, `provider` |
@@ -31,6 +32,7 @@
 //! | `primitive:flowmeter_primitive_errors:ratio_rate5m` | errors / completions (0..1) |
 //! | `primitive:flowmeter_execution_duration_seconds:p50_5m` (`p95_5m`, `p99_5m`) | latency quantiles in seconds, every status |
 //! | `primitive:flowmeter_primitive_active:sum` | executions in progress |
+//! | `primitive_error_type:flowmeter_primitive_errors:rate5m` | errored executions per second by `error_type` (the error's variant or type name) |
 //! | `workflow:flowmeter_workflow_executions:rate5m`, `…_errors:rate5m`, `…_completions:rate5m`, `…_errors:ratio_rate5m` | the same per workflow |
 //! | `workflow:flowmeter_workflow_duration_seconds:p50_5m` (`p95_5m`, `p99_5m`) | workflow latency quantiles |
 //! | `cache:flowmeter_cache_hits:rate5m`, `cache:flowmeter_cache_misses:rate5m` | lookups per second |
@@ -67,10 +69,13 @@
 //! - Evaluation interval: unset, so groups follow Prometheus's global `evaluation_interval`.
 //!   Within a group, rules run in order, so a ratio reads the rates recorded just above it.
 
-use super::rule_names::{RuleNames, SECONDS_PER_HOUR, WINDOW};
+use flowmeter::Status;
+use flowmeter::metrics::catalog::keys;
+
+use super::rule_names::{ERROR_TYPE_LABEL, RuleNames, SECONDS_PER_HOUR, WINDOW};
 use super::{GenerateConfig, GeneratedFile, Rule, RuleFile, RuleGroup};
 use super::{alerts, compat, promql, slo};
-use promql::{guarded_ratio, num, rate, sum_by};
+use promql::{Matcher, guarded_ratio, num, rate, selector, sum_by};
 
 /// The rule files for `config`: rules, alerts, SLOs (only with objectives) and compat names.
 pub(crate) fn rule_files(config: &GenerateConfig) -> Vec<GeneratedFile> {
@@ -108,6 +113,16 @@ fn recording_rules(names: &RuleNames) -> RuleFile {
     let mut primitive = names.primitive.rules();
     primitive
         .push(Rule::record(&names.primitive_active, sum_by(&names.primitive.labels, &m.active)));
+    // Only the series that carry a type: the `status="error"` series without one (bound at
+    // startup, at 0 unless an error had no type) would add an `error_type=""` row.
+    let typed_errors = selector(
+        &m.executions,
+        &[Matcher::eq(keys::STATUS, Status::Error.as_str()), Matcher::ne(ERROR_TYPE_LABEL, "")],
+    );
+    primitive.push(Rule::record(
+        &names.primitive_errors_by_type_rate,
+        sum_by(&names.error_type_labels, &rate(&typed_errors, WINDOW)),
+    ));
 
     let cache = &names.cache_labels;
     let hits_1d = sum_by(cache, &rate(&m.cache_hits, "1d"));

@@ -89,6 +89,11 @@ pub(crate) struct RuleNames {
     pub(crate) primitive: ExecutionRules,
     /// `primitive:{ns}_primitive_active:sum`.
     pub(crate) primitive_active: String,
+    /// The labels of errors by type: the primitive level's and `error_type`.
+    pub(crate) error_type_labels: Vec<&'static str>,
+    /// `primitive_error_type:{ns}_primitive_errors:rate5m`: errored executions per second by
+    /// `error_type`.
+    pub(crate) primitive_errors_by_type_rate: String,
     /// Per workflow.
     pub(crate) workflow: ExecutionRules,
     /// The cache level's labels.
@@ -128,6 +133,11 @@ impl RuleNames {
                 &m.duration,
             ),
             primitive_active: format!("primitive:{}:sum", m.active),
+            error_type_labels: vec![keys::PRIMITIVE_NAME, keys::PRIMITIVE_TYPE, ERROR_TYPE_LABEL],
+            primitive_errors_by_type_rate: format!(
+                "primitive_error_type:{}_errors:rate5m",
+                base(&m.executions).strip_suffix("_executions").unwrap_or(&base(&m.executions))
+            ),
             workflow: ExecutionRules::new(
                 "workflow",
                 vec![keys::WORKFLOW_NAME],
@@ -160,6 +170,9 @@ impl RuleNames {
         &self.metrics.namespace
     }
 }
+
+/// `error_type` (the Prometheus name of [`keys::ERROR_TYPE`]): on errored executions only.
+pub(crate) const ERROR_TYPE_LABEL: &str = "error_type";
 
 /// Seconds per hour: dollars per second × this = dollars per hour.
 pub(crate) const SECONDS_PER_HOUR: f64 = 3600.0;

@@ -264,15 +264,20 @@ fn start(args: &Args, name: &LitStr, kind: &LitStr, sig: &Signature) -> syn::Res
 
 /// Classifies `__flowmeter_ret`, records the error on the span for `err`, and finishes.
 fn finish(args: &Args) -> TokenStream {
+    // Autoref specialization (flowmeter's `metrics::outcome`): an error that implements
+    // `ErrorType` names its variant, any other `Err` its type, any other value succeeds.
+    let by_type = quote! {{
+        #[allow(unused_imports)]
+        use ::flowmeter::__private::{ClassifyAny as _, ClassifyResult as _, ClassifyTyped as _};
+        (&&::flowmeter::__private::Outcome(&__flowmeter_ret)).classify()
+    }};
     let classify = match &args.classify {
-        None => quote! {{
-            #[allow(unused_imports)]
-            use ::flowmeter::__private::{ClassifyAny as _, ClassifyResult as _};
-            (&::flowmeter::__private::Outcome(&__flowmeter_ret)).classify()
-        }},
-        Some(Classify::OkIf(_, ok_if)) => {
-            quote!(::flowmeter::__private::classify_ok_if(&__flowmeter_ret, #ok_if))
-        }
+        None => by_type,
+        Some(Classify::OkIf(_, ok_if)) => quote! {
+            if ::flowmeter::__private::is_ok_if(&__flowmeter_ret, #ok_if) {
+                ::flowmeter::__private::Classified::SUCCESS
+            } else #by_type
+        },
         Some(Classify::ErrorIf(error_if)) => {
             quote!(::flowmeter::__private::classify_error_if(&__flowmeter_ret, #error_if))
         }

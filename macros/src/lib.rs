@@ -5,11 +5,13 @@
 //!
 //! Layout, after tracing-attributes: `args` parses and checks the options, `expand` generates
 //! a function's instrumentation, `impl_block` applies it to every function of an impl block,
-//! `async_like` finds the future inside `#[async_trait]` methods.
+//! `async_like` finds the future inside `#[async_trait]` methods; `error_type` derives
+//! `flowmeter::ErrorType`.
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 
 mod args;
 mod async_like;
+mod error_type;
 mod expand;
 mod fields;
 mod impl_block;
@@ -188,6 +190,15 @@ pub fn instrumented(
             tokens.into()
         }
     }
+}
+
+/// Names each variant of an error enum as its `error_type` label value: implements
+/// `flowmeter::ErrorType` (documented there) with the variant's name, or the name given with
+/// `#[error_type(name = "...")]` on the variant.
+#[proc_macro_derive(ErrorType, attributes(error_type))]
+pub fn derive_error_type(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    error_type::derive(input).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
 fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {

@@ -34,3 +34,8 @@ pub(crate) fn label_value(value: &str) -> Result<(), String> {
 pub(crate) fn bucket(value: f64, previous: Option<f64>) -> Result<(), String> {
     naming::validate_bucket(value, previous).map_err(|why| why.to_string())
 }
+
+/// `#[error_type(name = "...")]` of `#[derive(ErrorType)]`: a label value.
+pub(crate) fn error_type(name: &str) -> Result<(), String> {
+    naming::validate_label_value(name).map_err(|why| format!("invalid `error_type` name: {why}"))
+}

@@ -16,6 +16,7 @@ use opentelemetry::metrics::{
 };
 
 use super::catalog::keys;
+use super::error_types::ErrorTypes;
 use super::status::Status;
 use super::stripes::{Pending, Stripes};
 
@@ -26,6 +27,8 @@ pub(crate) struct Bound {
     by_status: [StatusHandles; 4],
     active: Option<BoundUpDownCounter<i64>>,
     stripes: Stripes,
+    /// `status="error"` by `error_type`, for the sets that label errors with their type.
+    error_types: Option<ErrorTypes>,
 }
 
 #[derive(Debug)]
@@ -36,22 +39,40 @@ struct StatusHandles {
 
 impl Bound {
     /// Binds `executions` and `duration` to `attrs` + `status` for each status, and `active`
-    /// (when given) to `attrs`.
+    /// (when given) to `attrs`. Errors are counted under `status="error"` alone; see
+    /// [`Bound::with_error_types`].
     pub(crate) fn new(
         executions: &Counter<u64>,
         duration: &Histogram<f64>,
         active: Option<&UpDownCounter<i64>>,
         attrs: Vec<KeyValue>,
     ) -> Self {
-        let by_status = Status::ALL.map(|status| {
-            let mut with_status = attrs.clone();
-            with_status.push(KeyValue::new(keys::STATUS, status.as_str()));
-            StatusHandles {
-                count: executions.bind(&with_status),
-                duration: duration.bind(&with_status),
-            }
+        let by_status = Status::ALL.map(|status| StatusHandles {
+            count: executions.bind(&with_status(&attrs, status)),
+            duration: duration.bind(&with_status(&attrs, status)),
         });
-        Bound { by_status, active: active.map(|a| a.bind(&attrs)), stripes: Stripes::new() }
+        Bound {
+            by_status,
+            active: active.map(|a| a.bind(&attrs)),
+            stripes: Stripes::new(),
+            error_types: None,
+        }
+    }
+
+    /// Like [`Bound::new`], and an errored execution whose error has a type name is counted
+    /// with `error_type="<name>"` too (the executions of call sites and primitives; DESIGN,
+    /// "The metric catalog"). The `status="error"` series without `error_type` stays, at 0
+    /// unless an error comes without a type, so error rates and ratios are never empty.
+    pub(crate) fn with_error_types(
+        executions: &Counter<u64>,
+        duration: &Histogram<f64>,
+        active: Option<&UpDownCounter<i64>>,
+        attrs: Vec<KeyValue>,
+    ) -> Self {
+        let errors = with_status(&attrs, Status::Error);
+        let mut bound = Bound::new(executions, duration, active, attrs);
+        bound.error_types = Some(ErrorTypes::new(executions, duration, errors));
+        bound
     }
 
     #[inline]
@@ -62,12 +83,26 @@ impl Bound {
     }
 
     #[inline]
-    pub(crate) fn exit(&self, status: Status, seconds: f64) {
+    pub(crate) fn exit(&self, status: Status, error_type: Option<&'static str>, seconds: f64) {
+        if let (Status::Error, Some(error_type), Some(error_types)) =
+            (status, error_type, &self.error_types)
+        {
+            return self.exit_typed_error(error_types, error_type, seconds);
+        }
         match self.stripes.finish(status, seconds) {
             Ok(None) => {}
             Ok(Some(mut full)) => self.hand_over(&mut full),
             Err(()) => self.record(status, seconds),
         }
+    }
+
+    /// Records an errored execution under its `error_type`, straight into the SDK: the rare
+    /// path, kept out of the inlined one.
+    #[cold]
+    #[inline(never)]
+    fn exit_typed_error(&self, error_types: &ErrorTypes, error_type: &'static str, seconds: f64) {
+        self.stripes.end_unbuffered();
+        error_types.record(error_type, seconds);
     }
 
     /// Records one execution straight into the SDK (its stripe was taken; the stripe
@@ -109,6 +144,13 @@ impl Drop for Bound {
     fn drop(&mut self) {
         self.flush();
     }
+}
+
+/// `attrs` and `status`.
+fn with_status(attrs: &[KeyValue], status: Status) -> Vec<KeyValue> {
+    let mut with_status = attrs.to_vec();
+    with_status.push(KeyValue::new(keys::STATUS, status.as_str()));
+    with_status
 }
 
 /// Every bound set alive, for [`flush_all`].

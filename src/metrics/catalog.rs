@@ -112,17 +112,19 @@ use InstrumentKind::*;
 use Naming::*;
 use keys::*;
 
-const PRIMITIVE_LABELS: &[&str] = &[PRIMITIVE_NAME, PRIMITIVE_TYPE, STATUS];
+/// `error.type` (`error_type`) is only on errored executions whose error has a type name.
+const PRIMITIVE_LABELS: &[&str] = &[PRIMITIVE_NAME, PRIMITIVE_TYPE, STATUS, ERROR_TYPE];
 const WORKFLOW_LABELS: &[&str] = &[WORKFLOW_NAME, STATUS];
 const LLM_LABELS: &[&str] = &[MODEL, PROVIDER];
 
-/// `ns.primitive.executions`: executions of every instrumented call site, by status.
+/// `ns.primitive.executions`: executions of every instrumented call site, by status, and
+/// errored ones by `error_type` too.
 pub const PRIMITIVE_EXECUTIONS: MetricDef = MetricDef {
     name: "primitive.executions",
     naming: Namespaced,
     kind: Counter,
     unit: "",
-    description: "Executions of instrumented functions and workflow primitives, by status.",
+    description: "Executions of instrumented functions and workflow primitives, by status (errors also by error type).",
     labels: PRIMITIVE_LABELS,
     buckets: None,
 };

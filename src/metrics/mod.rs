@@ -7,6 +7,7 @@ pub(crate) mod callsite;
 pub mod catalog;
 pub(crate) mod clock;
 mod declared;
+pub(crate) mod error_types;
 mod instruments;
 pub(crate) mod lazy_bound;
 mod objective;

@@ -15,19 +15,22 @@ pub struct Recording<'a> {
     bound: &'a Bound,
     start: Instant,
     status: Option<Status>,
+    error_type: Option<&'static str>,
 }
 
 impl<'a> Recording<'a> {
     #[inline]
     pub(crate) fn start(bound: &'a Bound) -> Self {
         bound.enter();
-        Recording { bound, start: clock::now(), status: None }
+        Recording { bound, start: clock::now(), status: None, error_type: None }
     }
 
-    /// Ends the execution with `status`.
+    /// Ends the execution with `status`, and for an error the name of its type (the
+    /// `error_type` label; bounded: a `&'static str` per type or variant).
     #[inline]
-    pub fn finish(mut self, status: Status) {
+    pub fn finish(mut self, status: Status, error_type: Option<&'static str>) {
         self.status = Some(status);
+        self.error_type = error_type;
     }
 }
 
@@ -36,6 +39,6 @@ impl Drop for Recording<'_> {
     fn drop(&mut self) {
         let seconds = self.start.elapsed().as_secs_f64();
         let status = self.status.unwrap_or_else(Status::unfinished);
-        self.bound.exit(status, seconds);
+        self.bound.exit(status, self.error_type, seconds);
     }
 }

@@ -121,6 +121,14 @@ impl Stripes {
         Ok(pending.push(status, seconds).then_some(pending))
     }
 
+    /// Counts an execution as ended on this thread's stripe without buffering it (the caller
+    /// records it into the SDK itself).
+    #[inline]
+    pub(crate) fn end_unbuffered(&self) {
+        // Release: a drain that sees this end also sees the start before it.
+        self.mine().ended_unbuffered.fetch_add(1, Ordering::Release);
+    }
+
     /// Empties every stripe: `flush` gets each buffer to take, and the result is the change
     /// of the in-flight count since the last drain (started minus ended).
     ///

@@ -99,3 +99,11 @@ impl Error {
         }
     }
 }
+
+/// A primitive's error names its variant ([`Error::kind`]) as its `error_type`, so a function
+/// instrumented with `#[instrumented]` that returns it is labelled the way primitives are.
+impl crate::ErrorType for Error {
+    fn error_type(&self) -> &'static str {
+        self.kind()
+    }
+}

@@ -40,6 +40,12 @@ impl Exposition {
             .collect()
     }
 
+    /// The sum of every sample of `name` with these matchers among its labels (0 when none):
+    /// an execution count by status, whatever `error_type`s the errors were split into.
+    pub fn sum(&self, name: &str, matchers: &[(&str, &str)]) -> f64 {
+        self.find(name, matchers).iter().map(|s| s.value).sum()
+    }
+
     /// The single sample of `name` with exactly these matchers among its labels.
     pub fn value(&self, name: &str, matchers: &[(&str, &str)]) -> f64 {
         let found = self.find(name, matchers);

@@ -74,6 +74,24 @@ pub(super) fn dashboard(names: &MetricNames) -> Builder {
         12,
         8,
     );
+    let typed_errors = executions.clone().eq(label::STATUS, "error").ne(label::ERROR_TYPE, "");
+    d.panel(
+        Panel::timeseries(
+            "Errors by error type",
+            "Errored executions per second by primitive and error type (the error enum's \
+             variant, or the error type's name).",
+            Unit::PerSecond,
+        )
+        .query(
+            sum_by(
+                &[label::PRIMITIVE_NAME, label::PRIMITIVE_TYPE, label::ERROR_TYPE],
+                &rate(&typed_errors, RATE),
+            ),
+            "{{primitive_name}} ({{primitive_type}}) {{error_type}}",
+        ),
+        24,
+        8,
+    );
     let mut latency = Panel::timeseries(
         "Latency p50 / p95 / p99",
         "Execution duration quantiles, interpolated from the duration histogram's buckets.",

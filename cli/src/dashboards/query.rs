@@ -46,6 +46,8 @@ pub(super) mod label {
     pub(crate) const REASON: &str = "reason";
     /// The histogram bucket bound Prometheus adds to `_bucket` series.
     pub(crate) const LE: &str = "le";
+    /// The error's variant or type name, on errored executions only.
+    pub(crate) const ERROR_TYPE: &str = "error_type";
 }
 
 /// The `status` regex of failed executions: `error|panic`. A `cancelled` execution is not a

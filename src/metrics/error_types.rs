@@ -1,0 +1,118 @@
+//! The `error_type` series of one attribute set: an errored execution whose error has a type
+//! name is counted under `status="error", error_type="<name>"`, bound at that type's first
+//! occurrence.
+//!
+//! Why not bound at startup like the statuses: the types a call site can fail with are not
+//! known until they happen (a `Result<T, E>` knows `E`, not which of its variants will occur),
+//! and a series per possible variant at rest would be paid by every call site. Why not through
+//! the stripes: errors are the rare path, and a stripe holds a status byte, not a name; an
+//! errored execution records straight into its type's bound handles (two atomic adds and the
+//! histogram's lock, as a taken stripe does).
+//!
+//! Bounded by construction: names are `&'static str` (a type's name, an
+//! [`ErrorType`](crate::ErrorType) variant's name, a primitive error's kind), and at most
+//! [`MAX_ERROR_TYPES`] distinct names per attribute set are kept; the rest count under
+//! [`OTHER`], with one warning.
+
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram};
+
+use super::catalog::keys;
+
+/// Distinct `error_type` values one call site or primitive records; more fold into [`OTHER`].
+pub(crate) const MAX_ERROR_TYPES: usize = 32;
+
+/// The `error_type` of errors past [`MAX_ERROR_TYPES`].
+pub(crate) const OTHER: &str = "other";
+
+/// The handles of errored executions of one attribute set, one pair per error type seen.
+#[derive(Debug)]
+pub(crate) struct ErrorTypes {
+    executions: Counter<u64>,
+    duration: Histogram<f64>,
+    /// The set's attributes with `status="error"`; `error_type` is appended per type.
+    attrs: Vec<KeyValue>,
+    seen: RwLock<Vec<(&'static str, Handles)>>,
+    warned: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Handles {
+    count: BoundCounter<u64>,
+    duration: BoundHistogram<f64>,
+}
+
+impl ErrorTypes {
+    /// Error-type series for `attrs` (which already carry `status="error"`).
+    pub(crate) fn new(
+        executions: &Counter<u64>,
+        duration: &Histogram<f64>,
+        attrs: Vec<KeyValue>,
+    ) -> Self {
+        ErrorTypes {
+            executions: executions.clone(),
+            duration: duration.clone(),
+            attrs,
+            seen: RwLock::new(Vec::new()),
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Records one errored execution of type `error_type` lasting `seconds`.
+    pub(crate) fn record(&self, error_type: &'static str, seconds: f64) {
+        let seen = self.seen.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(handles) = find(&seen, error_type) {
+            return handles.record(seconds);
+        }
+        drop(seen);
+        let mut seen = self.seen.write().unwrap_or_else(|e| e.into_inner());
+        let error_type = if find(&seen, error_type).is_some() || seen.len() < MAX_ERROR_TYPES {
+            error_type
+        } else {
+            self.warn_once(error_type);
+            OTHER
+        };
+        if find(&seen, error_type).is_none() {
+            let handles = self.bind(error_type);
+            seen.push((error_type, handles));
+        }
+        find(&seen, error_type).expect("bound above").record(seconds);
+    }
+
+    fn bind(&self, error_type: &'static str) -> Handles {
+        let mut attrs = self.attrs.clone();
+        attrs.push(KeyValue::new(keys::ERROR_TYPE, error_type));
+        Handles { count: self.executions.bind(&attrs), duration: self.duration.bind(&attrs) }
+    }
+
+    #[cold]
+    fn warn_once(&self, error_type: &str) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                target: "flowmeter",
+                error_type,
+                limit = MAX_ERROR_TYPES,
+                "an instrumented call site returned more distinct error types than the limit; \
+                 the rest are counted as error_type=\"{OTHER}\""
+            );
+        }
+    }
+}
+
+impl Handles {
+    fn record(&self, seconds: f64) {
+        self.count.add(1);
+        self.duration.record(seconds);
+    }
+}
+
+/// The handles of `error_type`: compared by pointer first (the same `&'static str` every
+/// time from one site), then by content.
+fn find<'a>(seen: &'a [(&'static str, Handles)], error_type: &str) -> Option<&'a Handles> {
+    seen.iter()
+        .find(|(name, _)| std::ptr::eq(*name, error_type) || *name == error_type)
+        .map(|(_, handles)| handles)
+}
