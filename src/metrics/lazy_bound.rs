@@ -73,5 +73,5 @@ pub(crate) fn bind_execution(
         vec![KeyValue::new(keys::PRIMITIVE_NAME, name), KeyValue::new(keys::PRIMITIVE_TYPE, kind)];
     attrs.extend(labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
     let duration = own_duration.as_ref().unwrap_or(&instruments.duration);
-    Bound::new(&instruments.executions, duration, Some(&instruments.active), attrs)
+    Bound::with_error_types(&instruments.executions, duration, Some(&instruments.active), attrs)
 }
