@@ -26,6 +26,8 @@ const COST: &str = "flowmeter_llm_cost_total";
 const SAVED: &str = "flowmeter_llm_cost_saved_total";
 const UNPRICED: &str = "flowmeter_llm_unpriced_calls_total";
 const REMAINING: &str = "flowmeter_llm_budget_remaining";
+const LIMIT: &str = "flowmeter_llm_budget_limit";
+const PERIOD_END: &str = "flowmeter_llm_budget_period_end_timestamp_seconds";
 const TOKENS: &str = "gen_ai_client_token_usage";
 const DURATION: &str = "gen_ai_client_operation_duration_seconds";
 
@@ -230,6 +232,60 @@ fn budget_remaining_is_exported_whenever_spend_or_period_changes() {
     observe.check("itest", "itest-cached").unwrap();
     assert_eq!(remaining("itest-observe"), -0.25);
     assert_eq!(scrape().types.get(REMAINING).map(String::as_str), Some("gauge"));
+}
+
+#[test]
+fn budget_limit_and_period_end_are_exported_for_every_budget_and_follow_the_period() {
+    LazyLock::force(&TELEMETRY);
+    let value = |metric, name| scrape().value(metric, &[("budget_name", name)]);
+    // 2025-06-01T10:00:00Z, on the hour.
+    let start = 1_748_772_000_u64;
+    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(start));
+    let daily = Budget::builder("itest-limits-daily", 2.5, Period::Day)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let hourly = Budget::builder("itest-limits-hourly", 0.125, Period::Hour)
+        .policy(BudgetPolicy::RecordOnly)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let _every = Budget::builder("itest-limits-90s", 1.0, Period::Every(Duration::from_secs(90)))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    // From the start, without a call: the limits and the ends of the current periods
+    // (2025-06-02T00:00:00Z, 11:00:00Z, and the next multiple of 90 s since 1970).
+    let midnight = 1_748_822_400.0;
+    assert_eq!(value(LIMIT, "itest-limits-daily"), 2.5);
+    assert_eq!(value(PERIOD_END, "itest-limits-daily"), midnight);
+    assert_eq!(value(LIMIT, "itest-limits-hourly"), 0.125);
+    assert_eq!(value(PERIOD_END, "itest-limits-hourly"), (start + 3600) as f64);
+    assert_eq!(value(LIMIT, "itest-limits-90s"), 1.0);
+    assert_eq!(value(PERIOD_END, "itest-limits-90s"), ((start / 90 + 1) * 90) as f64);
+
+    // Spend within the period changes only what is left.
+    let price = resolve(&usage("itest-cached", 1, 0, 0, 0)).unwrap();
+    let eighth = llm::cost(&usage("itest-cached", 31_250, 0, 0, 0), &price.price); // 0.125
+    hourly.charge("itest", "itest-cached", &eighth);
+    assert_eq!(value(REMAINING, "itest-limits-hourly"), 0.0);
+    assert_eq!(value(PERIOD_END, "itest-limits-hourly"), (start + 3600) as f64);
+
+    // A later period moves the end on the first check or charge in it; the limit stays.
+    clock.advance(Duration::from_secs(3600 + 60));
+    hourly.check("itest", "itest-cached").unwrap();
+    daily.check("itest", "itest-cached").unwrap();
+    assert_eq!(value(PERIOD_END, "itest-limits-hourly"), (start + 7200) as f64);
+    assert_eq!(value(REMAINING, "itest-limits-hourly"), 0.125);
+    assert_eq!(value(PERIOD_END, "itest-limits-daily"), midnight);
+    clock.advance(Duration::from_secs(86_400));
+    daily.check("itest", "itest-cached").unwrap();
+    assert_eq!(value(PERIOD_END, "itest-limits-daily"), midnight + 86_400.0);
+    assert_eq!(value(LIMIT, "itest-limits-daily"), 2.5);
+    let e = scrape();
+    for metric in [LIMIT, PERIOD_END] {
+        assert_eq!(e.types.get(metric).map(String::as_str), Some("gauge"), "{metric}");
+    }
 }
 
 #[test]

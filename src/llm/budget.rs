@@ -116,6 +116,9 @@ struct State {
     window: u128,
     spent: u128,
     warned: bool,
+    /// Whether the limit and this window's end were exported. They change only when a window
+    /// starts, so checks and charges within a window record one gauge, not three.
+    exported: bool,
 }
 
 /// A spend limit per period; share it with `Arc`.
@@ -167,7 +170,11 @@ struct State {
 ///
 /// `ns.llm.budget.remaining{budget_name}` is set to limit − spend (negative when overspent)
 /// on every check and charge, i.e. whenever spend or the period changes, while telemetry is
-/// installed and enabled. Spend is tracked and enforced with or without telemetry.
+/// installed and enabled. `ns.llm.budget.limit{budget_name}` (USD per period) and
+/// `ns.llm.budget.period_end.timestamp{budget_name}` (when the current period ends, seconds
+/// since the Unix epoch by the budget's clock) are set on the first check or charge of each
+/// period, so alerts can compare any budget's remaining amount and spend rate with its limit
+/// and the time left. Spend is tracked and enforced with or without telemetry.
 ///
 pub struct Budget {
     name: String,
@@ -237,7 +244,7 @@ impl BudgetBuilder {
             policy: self.policy,
             scope: self.scope,
             clock: self.clock,
-            state: Mutex::new(State { window: 0, spent: 0, warned: false }),
+            state: Mutex::new(State { window: 0, spent: 0, warned: false, exported: false }),
         };
         budget.status(); // exports the full remaining amount from the start
         Ok(budget)
@@ -332,7 +339,7 @@ impl Budget {
             Duration::from_nanos(u64::try_from((window + 1) * len - now).unwrap_or(u64::MAX));
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if window > state.window {
-            *state = State { window, spent: 0, warned: false };
+            *state = State { window, spent: 0, warned: false, exported: false };
         }
         state.spent = state.spent.saturating_add(pico);
         let spent = state.spent;
@@ -350,6 +357,14 @@ impl Budget {
         if let Some(instruments) = super::instruments::LLM.get() {
             // Under the lock, so the last value exported is the latest.
             instruments.budget_remaining.record(remaining, &self.attrs);
+            if !state.exported {
+                state.exported = true;
+                let end = (state.window + 1) * len;
+                // Whole seconds exactly (an f64 of the nanoseconds since 1970 would round).
+                let end = (end / 1_000_000_000) as f64 + (end % 1_000_000_000) as f64 / 1e9;
+                instruments.budget_limit.record(self.limit_usd(), &self.attrs);
+                instruments.budget_period_end.record(end, &self.attrs);
+            }
         }
         if status.exhausted && pico > 0 && !state.warned {
             state.warned = true;

@@ -18,6 +18,10 @@ pub(crate) struct LlmInstruments {
     pub(crate) unpriced_calls: Counter<u64>,
     /// `ns.llm.budget.remaining`
     pub(crate) budget_remaining: Gauge<f64>,
+    /// `ns.llm.budget.limit`
+    pub(crate) budget_limit: Gauge<f64>,
+    /// `ns.llm.budget.period_end.timestamp`
+    pub(crate) budget_period_end: Gauge<f64>,
     /// `gen_ai.client.token.usage`
     pub(crate) token_usage: Histogram<u64>,
     /// `gen_ai.client.operation.duration`
@@ -30,6 +34,8 @@ pub(crate) static LLM: DomainInstruments<LlmInstruments> =
         cost_saved: f.f64_counter(&catalog::LLM_COST_SAVED),
         unpriced_calls: f.u64_counter(&catalog::LLM_UNPRICED_CALLS),
         budget_remaining: f.f64_gauge(&catalog::LLM_BUDGET_REMAINING),
+        budget_limit: f.f64_gauge(&catalog::LLM_BUDGET_LIMIT),
+        budget_period_end: f.f64_gauge(&catalog::LLM_BUDGET_PERIOD_END),
         token_usage: f.u64_histogram(&catalog::GEN_AI_TOKEN_USAGE),
         operation_duration: f.f64_histogram(&catalog::GEN_AI_OPERATION_DURATION, None),
     });

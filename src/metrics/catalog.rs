@@ -261,6 +261,33 @@ pub const LLM_BUDGET_REMAINING: MetricDef = MetricDef {
     buckets: None,
 };
 
+/// `ns.llm.budget.limit`: a budget's limit per period, so alerts can compare what is left with
+/// it without knowing any budget in advance.
+pub const LLM_BUDGET_LIMIT: MetricDef = MetricDef {
+    name: "llm.budget.limit",
+    naming: Namespaced,
+    kind: Gauge,
+    unit: "{USD}",
+    description: "Dollars an LLM spend budget allows per period.",
+    labels: &[BUDGET_NAME],
+    buckets: None,
+};
+
+/// `ns.llm.budget.period_end.timestamp`: when a budget's current period ends (and its spend
+/// resets), in seconds since the Unix epoch by the budget's clock. A timestamp rather than
+/// the seconds left, so the value only changes when a period starts (alerts compute the time
+/// left with `time()`), and a value in the past says `remaining` belongs to a period that
+/// has ended.
+pub const LLM_BUDGET_PERIOD_END: MetricDef = MetricDef {
+    name: "llm.budget.period_end.timestamp",
+    naming: Namespaced,
+    kind: Gauge,
+    unit: "s",
+    description: "End of an LLM spend budget's current period, in seconds since the Unix epoch.",
+    labels: &[BUDGET_NAME],
+    buckets: None,
+};
+
 /// Attempt-count boundaries for retries: exact up to 6, then coarser.
 pub const RETRY_ATTEMPT_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 16.0];
 
@@ -325,6 +352,8 @@ pub const CATALOG: &[MetricDef] = &[
     LLM_COST_SAVED,
     LLM_UNPRICED_CALLS,
     LLM_BUDGET_REMAINING,
+    LLM_BUDGET_LIMIT,
+    LLM_BUDGET_PERIOD_END,
     RETRY_ATTEMPTS,
     GEN_AI_TOKEN_USAGE,
     GEN_AI_OPERATION_DURATION,
