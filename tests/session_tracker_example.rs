@@ -82,8 +82,9 @@ struct Serving {
     line: String,
 }
 
-/// Starts `command` (which must make it listen on `port`) and waits for its `serving` line.
-fn serve(mut command: Command, port: u16) -> Serving {
+/// Starts `command` and waits for its `serving http://ADDR/PATH` line, which names the
+/// address it listens on.
+fn serve(mut command: Command) -> Serving {
     let mut child =
         KillOnDrop(command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap());
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
@@ -92,7 +93,8 @@ fn serve(mut command: Command, port: u16) -> Serving {
         line.clear();
     }
     assert!(line.starts_with("serving "), "the example exited before serving");
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let authority = line.trim_end().strip_prefix("serving http://").unwrap();
+    let addr = authority.split('/').next().unwrap().parse().unwrap();
     Serving { _child: child, addr, line: line.trim_end().to_owned() }
 }
 
@@ -102,7 +104,7 @@ fn serve_workload(workload: &str, extra: &[&str]) -> Serving {
     let mut command = session_tracker();
     command.args(["--workload", workload]).args(extra);
     command.env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"));
-    serve(command, port)
+    serve(command)
 }
 
 /// The example serving the fixed workload's frozen values, which the exact-value tests assert.
@@ -496,12 +498,24 @@ fn the_dashboard_and_queries_are_the_references_on_the_served_metrics() {
 }
 
 #[test]
+fn port_zero_serves_on_a_port_the_os_picks() {
+    let mut command = session_tracker();
+    // --port wins over the environment (the builder is first in precedence).
+    command.args(["--port", "0", "--workload", "fixed"]).env("FLOWMETER_LISTEN", "127.0.0.1:1");
+    let serving = serve(command);
+    assert_ne!(serving.addr.port(), 0, "{}", serving.line);
+    assert_eq!(serving.line, format!("serving http://{}/metrics", serving.addr));
+    let scraped = parse(&http_get(serving.addr, "/metrics").body);
+    assert_eq!(scraped.value("session_quality_score", &[("component_name", "mahavishnu")]), 85.5);
+}
+
+#[test]
 fn the_metrics_path_comes_from_the_environment() {
     let port = free_port();
     let mut command = session_tracker();
     command.env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"));
     command.env("FLOWMETER_METRICS_PATH", "/custom");
-    let serving = serve(command, port);
+    let serving = serve(command);
     assert_eq!(serving.line, format!("serving http://127.0.0.1:{port}/custom"));
     let custom = http_get(serving.addr, "/custom");
     assert_eq!(custom.status, 200);
@@ -523,7 +537,7 @@ fn listen_and_path_come_from_a_config_file() {
     // Through FLOWMETER_CONFIG ...
     let mut command = session_tracker();
     command.env("FLOWMETER_CONFIG", &file);
-    let serving = serve(command, port);
+    let serving = serve(command);
     assert_eq!(serving.line, format!("serving http://127.0.0.1:{port}/prometheus"));
     assert!(http_get(serving.addr, "/prometheus").body.contains("session_quality_score{"));
     drop(serving);
@@ -532,7 +546,7 @@ fn listen_and_path_come_from_a_config_file() {
     let other_port = free_port();
     let mut command = session_tracker();
     command.arg("--config").arg(&file).env("FLOWMETER_LISTEN", format!("127.0.0.1:{other_port}"));
-    let serving = serve(command, other_port);
+    let serving = serve(command);
     assert_eq!(serving.line, format!("serving http://127.0.0.1:{other_port}/prometheus"));
 }
 
@@ -572,11 +586,13 @@ fn disabled_metrics_run_the_workload_bind_nothing_and_exit_cleanly() {
 #[test]
 fn an_unknown_argument_is_a_usage_error() {
     for (args, message) in [
-        (&["--port"][..], "unknown argument `--port`"),
+        (&["--host"][..], "unknown argument `--host`"),
+        (&["--port"], "--port needs a value"),
         (&["--workload", "busy"], "unknown workload `busy`"),
         (&["--workload"], "--workload needs a value"),
         (&["--interval-ms", "0"], "--interval-ms takes a whole number of milliseconds above 0"),
         (&["--interval-ms", "soon"], "not `soon`"),
+        (&["--port", "65536"], "--port takes a port number (0 to 65535), not `65536`"),
     ] {
         let output = session_tracker().args(args).output().unwrap();
         assert!(!output.status.success(), "{args:?}");

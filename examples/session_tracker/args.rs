@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The usage line, printed with every argument error.
-pub const USAGE: &str = "usage: session_tracker [--once | --mcp] [--config FILE] \
+pub const USAGE: &str = "usage: session_tracker [--once | --mcp] [--config FILE] [--port N] \
                          [--workload none|fixed|steady] [--interval-ms N]";
 
 /// The default time between two rounds of the steady workload.
@@ -35,6 +35,9 @@ pub struct Args {
     pub mcp: bool,
     /// The TOML configuration file.
     pub config: Option<PathBuf>,
+    /// Listen on `127.0.0.1` at this port (0: one the OS picks, named on the `serving` line),
+    /// whatever the environment or the file say.
+    pub port: Option<u16>,
     /// What to record.
     pub workload: Workload,
     /// Time between two steady rounds.
@@ -47,6 +50,7 @@ impl Default for Args {
             once: false,
             mcp: false,
             config: None,
+            port: None,
             workload: Workload::default(),
             interval: DEFAULT_INTERVAL,
         }
@@ -63,6 +67,13 @@ pub fn parse(words: impl IntoIterator<Item = String>) -> Result<Args, String> {
             "--once" => args.once = true,
             "--mcp" => args.mcp = true,
             "--config" => args.config = Some(value("--config")?.into()),
+            "--port" => {
+                let port = value("--port")?;
+                let parsed = port.parse().map_err(|_| {
+                    format!("--port takes a port number (0 to 65535), not `{port}`\n{USAGE}")
+                })?;
+                args.port = Some(parsed);
+            }
             "--workload" => {
                 args.workload = match value("--workload")?.as_str() {
                     "none" => Workload::None,

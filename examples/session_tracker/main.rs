@@ -18,7 +18,7 @@
 //! | reference setting | flowmeter key | environment |
 //! |---|---|---|
 //! | `enable_prometheus_metrics` | `enabled` | `FLOWMETER_ENABLED` |
-//! | `prometheus_metrics_port` | `listen = "127.0.0.1:PORT"` | `FLOWMETER_LISTEN` |
+//! | `prometheus_metrics_port` | `listen = "127.0.0.1:PORT"` (or `--port PORT`, which wins) | `FLOWMETER_LISTEN` |
 //! | `prometheus_metrics_path` | `metrics_path` | `FLOWMETER_METRICS_PATH` |
 //!
 //! The example serves HTTP itself (flowmeter's routes plus its own two), so `serve` /
@@ -42,6 +42,7 @@
 //! ```text
 //! cargo run --example session_tracker                          # serves until Ctrl-C
 //! cargo run --example session_tracker -- --interval-ms 100     # a steady round every 100 ms
+//! cargo run --example session_tracker -- --port 0              # a port the OS picks
 //! cargo run --example session_tracker -- --once                # prints the exposition
 //! cargo run --example session_tracker -- --config session.toml
 //! cargo run --example session_tracker --features mcp -- --mcp  # MCP tools over stdio
@@ -84,6 +85,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .serve(false);
     if let Some(path) = &args.config {
         builder = builder.config_file(path);
+    }
+    if let Some(port) = args.port {
+        if port == 0 {
+            // The configuration refuses port 0 unless asked for an OS-picked port.
+            builder = builder.ephemeral_port();
+        }
+        builder = builder.listen(format!("127.0.0.1:{port}"));
     }
     let telemetry = builder.install()?;
     metrics::declare_all();
