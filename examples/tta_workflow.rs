@@ -2,7 +2,8 @@
 //! a sequential and a parallel workflow, a cached step and an LLM step, exporting
 //! `tta_workflow_executions_total`, `tta_primitive_executions_total`,
 //! `tta_execution_duration_seconds`, `tta_llm_cost_total`, `tta_cache_hits_total` and
-//! `tta_cache_misses_total` under the workflows' real names, on 127.0.0.1:9464.
+//! `tta_cache_misses_total` under the workflows' real names, on 127.0.0.1:9464
+//! (`FLOWMETER_LISTEN` moves it; `FLOWMETER_NAMESPACE` replaces `tta`).
 //!
 //! What the original lacked and this has by construction: every primitive records itself (no
 //! emitter to call), workflow names are the names given (never a class name), statuses are
@@ -131,8 +132,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("usage: tta_workflow [--once] [--interval-ms N (default 500; 0: no rounds)]")?,
         None => 500,
     };
+    // A namespace given in code beats `FLOWMETER_NAMESPACE`; this example lets it choose, so
+    // that the same workload can feed the rules of another namespace (the reference e2e test
+    // runs it under the default one too).
+    let namespace = std::env::var("FLOWMETER_NAMESPACE").unwrap_or_else(|_| "tta".to_owned());
     let telemetry = Telemetry::builder()
-        .namespace("tta")
+        .namespace(namespace)
         .service_name("tta-workflows")
         .serve(!once)
         .install_subscriber(false)

@@ -143,3 +143,19 @@ fn while_serving_rounds_keep_the_series_of_the_tta_rules_moving() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// `FLOWMETER_NAMESPACE` replaces `tta`, so the same workload can feed another namespace's
+/// rules (the reference e2e test runs it under the default one as well).
+#[test]
+fn flowmeter_namespace_replaces_tta() {
+    let output = common::example("tta_workflow")
+        .arg("--once")
+        .env("FLOWMETER_NAMESPACE", "flowmeter")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let scraped = parse(&String::from_utf8(output.stdout).unwrap());
+    let runs = scraped.find("flowmeter_workflow_executions_total", &[("status", "success")]);
+    assert_eq!(runs.iter().map(|s| s.value).sum::<f64>(), 7.0, "2 + 2 + 3 successful runs");
+    assert!(scraped.types.keys().all(|f| !f.starts_with("tta_")), "{:?}", scraped.types.keys());
+}
