@@ -121,3 +121,78 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Optio
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// An instant query evaluated now, or Prometheus's own words for why it has no answer: its
+/// error (a query that does not parse, an evaluation error) or that it is not answering.
+pub fn try_query(prometheus: SocketAddr, promql: &str) -> Result<Vec<Series>, String> {
+    let path = format!("/api/v1/query?query={}", encode(promql));
+    let json = api(prometheus, &path).ok_or("Prometheus is not answering")?;
+    if json["status"] != "success" {
+        return Err(format!("{}: {}", json["errorType"], json["error"]));
+    }
+    let result = json["data"]["result"].as_array().ok_or("no result in the answer")?;
+    Ok(result
+        .iter()
+        .map(|series| Series {
+            labels: series["metric"].clone(),
+            time: series["value"][0].as_f64().unwrap_or(f64::NAN),
+            value: series["value"][1].as_str().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN),
+        })
+        .collect())
+}
+
+/// The state of one loaded rule, from `/api/v1/rules`.
+#[derive(Debug, Clone)]
+pub struct RuleState {
+    /// The rule group.
+    pub group: String,
+    /// The `record` or `alert` name.
+    pub name: String,
+    /// `ok`, `err` or `unknown` (not evaluated yet).
+    pub health: String,
+    /// The last evaluation's error; empty when it had none.
+    pub last_error: String,
+}
+
+/// Every loaded rule (recording and alerting) with its evaluation health; `None` until
+/// Prometheus answers.
+pub fn rule_states(prometheus: SocketAddr) -> Option<Vec<RuleState>> {
+    let json = api(prometheus, "/api/v1/rules")?;
+    let groups = json["data"]["groups"].as_array()?;
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    Some(
+        groups
+            .iter()
+            .flat_map(|group| {
+                group["rules"].as_array().into_iter().flatten().map(|rule| RuleState {
+                    group: text(&group["name"]),
+                    name: text(&rule["name"]),
+                    health: text(&rule["health"]),
+                    last_error: text(&rule["lastError"]),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A Grafana panel expression made a PromQL query Prometheus can run: `$__rate_interval` and
+/// `$__range` become `5m`, `$__interval` `1m`, and any other variable (`$var`, `${var}`, in
+/// a label matcher) `.*`.
+pub fn without_grafana_variables(expr: &str) -> String {
+    let mut text = expr
+        .replace("$__rate_interval", "5m")
+        .replace("${__rate_interval}", "5m")
+        .replace("$__range", "5m")
+        .replace("$__interval", "1m");
+    while let Some(start) = text.find('$') {
+        let rest = &text[start + 1..];
+        let len = match rest.strip_prefix('{') {
+            Some(inner) => inner.find('}').map_or(rest.len(), |end| end + 2),
+            None => {
+                rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(rest.len())
+            }
+        };
+        text.replace_range(start..start + 1 + len, ".*");
+    }
+    text
+}
