@@ -1,5 +1,6 @@
 //! A collector that is down: instrumented calls go on and are counted on /metrics, the failure
-//! is logged once (not once per export), and when the collector comes up exports resume and
+//! is logged once (not once per export) and every failure counted in
+//! `flowmeter_otlp_export_failures_total`, and when the collector comes up exports resume and
 //! the recovery is logged. Shutdown with queued data does not hang.
 #![cfg(feature = "otlp")]
 
@@ -12,6 +13,8 @@ use common::otlp_receiver::{OtlpReceiver, Transport, has_attributes, metric};
 use flowmeter::otlp::{OtlpConfig, Protocol};
 use flowmeter::{Telemetry, instrumented};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+
+const FAILURES: &str = "flowmeter_otlp_export_failures_total";
 
 #[instrumented]
 fn while_the_collector_is_down(i: u64) -> u64 {
@@ -57,6 +60,21 @@ fn an_unreachable_collector_is_reported_once_and_exports_resume_when_it_is_back(
         &[("primitive_name", "while_the_collector_is_down"), ("status", "success")],
     );
     assert_eq!(calls, 10_000.0, "the Prometheus side is unaffected");
+
+    // Every failure is counted on the pull path, by signal and reason, with every reason's
+    // series at 0 from the first export.
+    let failures = common::parse(&text);
+    let metrics_failures = failures.find(FAILURES, &[("signal", "metrics")]);
+    let mut reasons: Vec<&str> =
+        metrics_failures.iter().map(|s| s.label("reason").unwrap()).collect();
+    reasons.sort();
+    assert_eq!(reasons, ["export_error", "shutdown", "timeout"], "{metrics_failures:?}");
+    let counted = failures.sum(FAILURES, &[("signal", "metrics")]);
+    assert!(
+        counted >= 3.0 && counted <= otlp.failed_exports() as f64,
+        "{counted} counted of {} failed",
+        otlp.failed_exports()
+    );
 
     let warnings = capture.with_field("endpoint", &endpoint);
     let failed: Vec<_> = warnings.iter().filter(|e| e.message.contains("export failed")).collect();

@@ -143,26 +143,32 @@ impl ScrapeAuth {
     /// Whether a request with these headers may read the protected routes: always when no
     /// credentials are required, else when `Authorization` carries a configured one.
     pub fn permits(&self, headers: &HeaderMap) -> bool {
+        self.check(headers).is_ok()
+    }
+
+    /// [`permits`](Self::permits), and why not.
+    pub(super) fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
         if !self.is_required() {
-            return true;
+            return Ok(());
         }
         let Some((scheme, credentials)) = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().split_once(' '))
         else {
-            return false;
+            return Err(Refusal::Missing);
         };
         let credentials = credentials.trim_start();
-        if scheme.eq_ignore_ascii_case("bearer") {
+        let matches = if scheme.eq_ignore_ascii_case("bearer") && self.bearer.is_some() {
             self.bearer.as_ref().is_some_and(|token| token.matches(credentials.as_bytes()))
-        } else if scheme.eq_ignore_ascii_case("basic") {
-            let Some(basic) = &self.basic else { return false };
+        } else if scheme.eq_ignore_ascii_case("basic") && self.basic.is_some() {
+            let basic = self.basic.as_ref().expect("checked above");
             // Undecodable base64 is a wrong credential like any other.
             BASE64.decode(credentials).is_ok_and(|decoded| basic.user_password.matches(&decoded))
         } else {
-            false
-        }
+            return Err(Refusal::Scheme);
+        };
+        if matches { Ok(()) } else { Err(Refusal::Invalid) }
     }
 
     /// `401 Unauthorized`, with one `WWW-Authenticate` challenge per configured scheme.
@@ -182,6 +188,31 @@ impl ScrapeAuth {
             );
         }
         response
+    }
+}
+
+/// Why a request was refused: the `reason` of `ns_scrape_auth_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// No `Authorization` header, or one that is not `<scheme> <credentials>`.
+    Missing,
+    /// A scheme that is not configured (`Basic` when only a bearer token is, or unknown).
+    Scheme,
+    /// A configured scheme with credentials that do not match.
+    Invalid,
+}
+
+impl Refusal {
+    /// Every reason, in label order.
+    pub(super) const ALL: [Refusal; 3] = [Refusal::Missing, Refusal::Scheme, Refusal::Invalid];
+
+    /// The `reason` label value.
+    pub(super) const fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Missing => "missing",
+            Refusal::Scheme => "scheme",
+            Refusal::Invalid => "invalid",
+        }
     }
 }
 
@@ -276,6 +307,20 @@ mod tests {
         let colon_user = ScrapeAuth::new().basic_auth("a:b", "c");
         assert!(!colon_user.permits(&basic("a:b:c")));
         assert!(!colon_user.permits(&basic("a:b")));
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let auth = ScrapeAuth::new().bearer_token("tok");
+        assert_eq!(auth.check(&headers("Bearer tok")), Ok(()));
+        assert_eq!(auth.check(&HeaderMap::new()), Err(Refusal::Missing));
+        assert_eq!(auth.check(&headers("Bearer")), Err(Refusal::Missing));
+        assert_eq!(auth.check(&basic("u:tok")), Err(Refusal::Scheme), "basic is not configured");
+        assert_eq!(auth.check(&headers("Digest tok")), Err(Refusal::Scheme));
+        assert_eq!(auth.check(&headers("Bearer nope")), Err(Refusal::Invalid));
+        let basic_only = ScrapeAuth::new().basic_auth("u", "p");
+        assert_eq!(basic_only.check(&headers("Basic not-base64!")), Err(Refusal::Invalid));
+        assert_eq!(basic_only.check(&headers("Bearer p")), Err(Refusal::Scheme));
     }
 
     #[test]

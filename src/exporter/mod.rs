@@ -41,6 +41,7 @@ mod gather;
 mod limits;
 mod listen;
 mod metadata;
+mod refused;
 mod render;
 mod responses;
 mod routes;

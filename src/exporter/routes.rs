@@ -18,6 +18,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::auth::ScrapeAuth;
 use super::limits::DEFAULT_MAX_BODY_BYTES;
+use super::refused;
 use super::responses::{catalog_json, metadata_json, metrics, summary_json, text, without_body};
 
 /// Default path of the exposition.
@@ -224,9 +225,13 @@ impl Endpoints {
         };
         let head = req.method() == Method::HEAD;
         // Before the method check: without credentials, a data route says nothing more.
-        if route != Route::Health && !self.auth.permits(req.headers()) {
-            let challenge = self.auth.challenge();
-            return if head { without_body(challenge) } else { challenge };
+        if route != Route::Health && self.auth.is_required() {
+            if let Err(refusal) = self.auth.check(req.headers()) {
+                refused::count(refusal);
+                let challenge = self.auth.challenge();
+                return if head { without_body(challenge) } else { challenge };
+            }
+            refused::prepare();
         }
         if !head && req.method() != Method::GET {
             let mut response =

@@ -337,6 +337,31 @@ pub const MEASUREMENTS_REJECTED: MetricDef = MetricDef {
     buckets: None,
 };
 
+/// `ns.otlp.export.failures`: OTLP exports that failed (their data is dropped), by signal and
+/// reason: a collector that is down shows here, on the pull path that still works, and in
+/// the alert on it, rather than only in a log line written once per outage.
+pub const OTLP_EXPORT_FAILURES: MetricDef = MetricDef {
+    name: "otlp.export.failures",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "OTLP exports that failed and whose data was dropped, by signal and reason.",
+    labels: &[SIGNAL, REASON],
+    buckets: None,
+};
+
+/// `ns.scrape.auth.refused`: requests to the metrics endpoint refused for missing or wrong
+/// credentials: a scraper left with an old token shows here before its target goes stale.
+pub const SCRAPE_AUTH_REFUSED: MetricDef = MetricDef {
+    name: "scrape.auth.refused",
+    naming: Namespaced,
+    kind: Counter,
+    unit: "",
+    description: "Requests to the metrics endpoint refused for missing or wrong credentials, by reason.",
+    labels: &[REASON],
+    buckets: None,
+};
+
 /// Every metric flowmeter records, in the order of DESIGN.md's table (then flowmeter's own).
 pub const CATALOG: &[MetricDef] = &[
     PRIMITIVE_EXECUTIONS,
@@ -358,6 +383,8 @@ pub const CATALOG: &[MetricDef] = &[
     GEN_AI_TOKEN_USAGE,
     GEN_AI_OPERATION_DURATION,
     MEASUREMENTS_REJECTED,
+    OTLP_EXPORT_FAILURES,
+    SCRAPE_AUTH_REFUSED,
 ];
 
 /// One declared metric as `/catalog` lists it (flowmeter's own, from [`CATALOG`], and the

@@ -32,6 +32,17 @@ pub fn http_head(addr: SocketAddr, path: &str) -> Response {
     request(addr, "HEAD", path, "HTTP/1.1").expect("HEAD over loopback")
 }
 
+/// `method path` on `addr` with extra header lines (`Authorization`, `Accept`, ...),
+/// `Connection: close`, read to the end.
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response {
+    request_with(addr, method, path, "HTTP/1.1", headers).expect("request over loopback")
+}
+
 /// `GET path` as HTTP/1.0 (so no server answers with a chunked body), or the I/O error when
 /// nothing listens yet.
 pub fn try_http_get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
@@ -39,9 +50,24 @@ pub fn try_http_get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
 }
 
 fn request(addr: SocketAddr, method: &str, path: &str, version: &str) -> std::io::Result<Response> {
+    request_with(addr, method, path, version, &[])
+}
+
+fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    version: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(stream, "{method} {path} {version}\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let extra: String =
+        headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    write!(
+        stream,
+        "{method} {path} {version}\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
+    )?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
     // A connection closed before a full response is an error for the caller to assert on,

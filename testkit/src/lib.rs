@@ -17,7 +17,7 @@ pub mod prometheus;
 mod promtool;
 
 pub use exposition::{Exposition, Sample, parse};
-pub use http::{Response, http_get, http_head, try_http_get};
+pub use http::{Response, http_get, http_head, http_request, try_http_get};
 pub use process::{
     KillOnDrop, TempDir, example, free_port, free_port_outside_ephemeral_range, spawn_serving,
     tool_available,

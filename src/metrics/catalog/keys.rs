@@ -30,6 +30,9 @@ pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
 pub const ERROR_TYPE: &str = "error.type";
 /// The declared name of a metric a measurement was meant for.
 pub const METRIC_NAME: &str = "metric_name";
+/// The OpenTelemetry signal of an export: `traces` or `metrics`.
+pub const SIGNAL: &str = "signal";
 /// Why a measurement was refused: `not_finite`, `negative`, `out_of_range`,
-/// `label_value`, `label_count`.
+/// `label_value`, `label_count`; why an OTLP export failed: `timeout`, `shutdown`,
+/// `export_error`; why a scrape was refused: `missing`, `scheme`, `invalid`.
 pub const REASON: &str = "reason";

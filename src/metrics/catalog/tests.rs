@@ -19,10 +19,14 @@ fn prometheus_names_match_the_design_table() {
             "ns_llm_cost_saved_total",
             "ns_llm_unpriced_calls_total",
             "ns_llm_budget_remaining",
+            "ns_llm_budget_limit",
+            "ns_llm_budget_period_end_timestamp_seconds",
             "ns_retry_attempts",
             "gen_ai_client_token_usage",
             "gen_ai_client_operation_duration_seconds",
             "ns_measurements_rejected_total",
+            "ns_otlp_export_failures_total",
+            "ns_scrape_auth_refused_total",
         ]
     );
 }
