@@ -13,8 +13,8 @@ use crate::pipeline::Pipeline;
 /// The families of `pipeline`'s registry that the text encoder writes: the registry's
 /// `gather` with a panicking collector caught (logged once, nothing gathered), and without
 /// the families the encoder rejects: no name, no series, or untyped (prometheus 0.14's text
-/// encoder panics on those; only a collector registered by hand can produce one). So [`metadata`](super::metadata()) and
-/// [`summary`](super::summary()) list exactly the families of the exposition. A disabled
+/// encoder panics on those; only a collector registered by hand can produce one). So [`summary`](super::summary()) lists
+/// exactly the families of the exposition, and [`metadata`](super::metadata()) each of them. A disabled
 /// pipeline gathers nothing, so all three are empty while recording is off.
 ///
 /// A family that carries the cardinality-overflow series is reported once per family name

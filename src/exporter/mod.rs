@@ -5,13 +5,13 @@
 //! |---|---|
 //! | `/metrics` (configurable) | the text exposition: [`render()`] |
 //! | [`/catalog`](CATALOG_PATH) | what flowmeter *declares*: every metric of its catalog, recorded yet or not, and every instrumented call site |
-//! | [`/metadata`](METADATA_PATH) | what is *exported now*: name, type, HELP and labels of every family of the exposition, application, process and system metrics included: [`metadata()`] |
+//! | [`/metadata`](METADATA_PATH) | name, type, HELP and labels of every family *declared or exported*: the catalog, call sites, `flowmeter::app` metrics from the moment they are built, and every family of the exposition (process and system metrics included): [`metadata()`] |
 //! | [`/summary`](SUMMARY_PATH) | current values of every exported family: counter totals, per-series values, histogram count and sum: [`summary()`] |
 //! | [`/health`](HEALTH_PATH) | `ok` |
 //!
 //! The exposition, the metadata and the summary are read from the same gathered metric
-//! families, so the names in `/metadata` and `/summary` are exactly the `# TYPE` names of
-//! `/metrics`.
+//! families, so the names in `/summary` are exactly the `# TYPE` names of `/metrics`, and
+//! `/metadata` has each of them (plus what is declared and has no series yet).
 //!
 //! - [`MetricsServer`] is the built-in endpoint [`Telemetry`](crate::Telemetry) starts: hyper 1
 //!   on a thread of its own with a current-thread tokio runtime, on `127.0.0.1:9464` by

@@ -75,7 +75,7 @@ pub(super) fn catalog_json() -> Response<Full<Bytes>> {
     json("catalog", &doc, &ENCODE_FAILED)
 }
 
-/// `/metadata`: what is exported now, or `503` while no enabled pipeline is installed.
+/// `/metadata`: what is declared or exported, or `503` while no enabled pipeline is installed.
 pub(super) fn metadata_json() -> Response<Full<Bytes>> {
     static ENCODE_FAILED: AtomicBool = AtomicBool::new(false);
     // Like `/metrics`: what is exported only exists while the pipeline records.

@@ -28,9 +28,9 @@ pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 /// [`METADATA_PATH`].
 pub const CATALOG_PATH: &str = "/catalog";
 /// Path of the metadata: a JSON array of [`MetricMetadata`](super::MetricMetadata), one per
-/// family the exposition contains now (flowmeter's own, application metrics, process and
-/// system metrics, `target_info`), sorted by name. Unlike [`CATALOG_PATH`] it lists only what
-/// is exported, with the exact exported names.
+/// family declared or exported (flowmeter's own, call sites, application metrics from the
+/// moment they are built, process and system metrics, `target_info`), with the exported
+/// names, sorted by name.
 pub const METADATA_PATH: &str = "/metadata";
 /// Path of the summary: the current values of every exported family as a JSON
 /// [`Summary`](super::Summary) (counter totals, per-series values, histogram count and sum).
@@ -46,7 +46,7 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD";
 /// |---|---|
 /// | the metrics path (default `/metrics`) | `200`, the text exposition ([`render`](super::render())), `Content-Type: text/plain; version=0.0.4; charset=utf-8`; `503` while no enabled pipeline is installed |
 /// | [`/catalog`](CATALOG_PATH) | `200`, JSON `{"namespace", "metrics", "callsites"}`: the declared catalog; `503` while no pipeline is installed |
-/// | [`/metadata`](METADATA_PATH) | `200`, JSON array of [`MetricMetadata`](super::MetricMetadata): what is exported now; `503` while no enabled pipeline is installed |
+/// | [`/metadata`](METADATA_PATH) | `200`, JSON array of [`MetricMetadata`](super::MetricMetadata): what is declared or exported; `503` while no enabled pipeline is installed |
 /// | [`/summary`](SUMMARY_PATH) | `200`, JSON [`Summary`](super::Summary): current values; `503` while no enabled pipeline is installed |
 /// | [`/health`](HEALTH_PATH) | `200`, `ok` |
 /// | anything else | `404` |

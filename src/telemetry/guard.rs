@@ -86,7 +86,7 @@ impl Telemetry {
         crate::exporter::render(self.pipeline)
     }
 
-    /// Name, type, HELP text and label names of every family the exposition contains now, as
+    /// Name, type, HELP text and label names of every family declared or exported, as
     /// `/metadata` serves them (see [`exporter::metadata`](crate::exporter::metadata())).
     pub fn metadata(&self) -> Vec<MetricMetadata> {
         crate::exporter::metadata(self.pipeline)
