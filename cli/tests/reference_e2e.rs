@@ -95,22 +95,27 @@ fn every_reference_query_and_rule_returns_data_from_the_four_examples() {
     let mut missing_files = Vec::new();
     let mut checks = reference_checks(&root, &mut missing_files);
 
+    // Port 0 where the example lets the OS pick (it names the port on its serving line);
+    // the skills exporter refuses 0 as its reference does, and the runtime's `listen` needs a
+    // fixed port.
     let targets = [
-        serve("skills_exporter", "skills_exporter", |app, port| {
-            app.args(["--port", &port.to_string(), "--per-thread", "160"]);
+        serve("skills_exporter", "skills_exporter", |app| {
+            app.args(["--port", &free_port().to_string(), "--per-thread", "160"]);
         }),
-        serve("session_tracker", "session_tracker", listen_on),
-        serve("automation_platform", "automation_platform", |app, port| {
-            app.args(["--port", &port.to_string()]);
+        serve("session_tracker", "session_tracker", |app| {
+            app.args(["--port", "0"]);
         }),
-        serve("tta_workflow", "tta_workflow", listen_on),
-        serve("tta_workflow_flowmeter", "tta_workflow", |app, port| {
-            listen_on(app, port);
-            app.env("FLOWMETER_NAMESPACE", "flowmeter");
+        serve("automation_platform", "automation_platform", |app| {
+            app.args(["--port", "0"]);
         }),
-        serve("workflow", "workflow", |app, port| {
-            listen_on(app, port);
-            app.args(["--interval-ms", "500"]);
+        serve("tta_workflow", "tta_workflow", |app| {
+            listen_on_a_free_port(app);
+        }),
+        serve("tta_workflow_flowmeter", "tta_workflow", |app| {
+            listen_on_a_free_port(app).env("FLOWMETER_NAMESPACE", "flowmeter");
+        }),
+        serve("workflow", "workflow", |app| {
+            listen_on_a_free_port(app).args(["--interval-ms", "500"]);
         }),
     ];
 
@@ -180,12 +185,12 @@ fn is_rate(expr: &str, rates: &[String]) -> bool {
     rated && !expr.contains('/') && !expr.contains("histogram_quantile")
 }
 
-/// Starts example `name` for scrape job `job`, `configure`d with a free port, and reads the
+/// Starts example `name` for scrape job `job`, as `configure`d, and reads the
 /// address it prints on its `serving http://ADDR/PATH` line (then keeps draining its output).
 /// An example that has not served within [`LIMIT`] fails the test (and is killed).
-fn serve(job: &'static str, name: &str, configure: impl FnOnce(&mut Command, u16)) -> Target {
+fn serve(job: &'static str, name: &str, configure: impl FnOnce(&mut Command)) -> Target {
     let mut command = common::example(name);
-    configure(&mut command, free_port());
+    configure(&mut command);
     let mut process = KillOnDrop(command.stdout(Stdio::piped()).spawn().expect("spawn"));
     let stdout = BufReader::new(process.0.stdout.take().unwrap());
     let (serving, url) = std::sync::mpsc::channel();
@@ -205,8 +210,8 @@ fn serve(job: &'static str, name: &str, configure: impl FnOnce(&mut Command, u16
 }
 
 /// The configuration of the examples that take their address from `FLOWMETER_LISTEN`.
-fn listen_on(app: &mut Command, port: u16) {
-    app.env("FLOWMETER_LISTEN", format!("127.0.0.1:{port}"));
+fn listen_on_a_free_port(app: &mut Command) -> &mut Command {
+    app.env("FLOWMETER_LISTEN", format!("127.0.0.1:{}", free_port()))
 }
 
 /// One job per example, scraped and evaluated every second, with the rules under `rules/`.
