@@ -86,6 +86,7 @@ impl ServiceCatalog {
             objectives,
             scrape_target: scrape_target.into(),
             app_metrics: self.app_metrics.clone(),
+            ..GenerateConfig::default()
         }
     }
 }

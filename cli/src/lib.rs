@@ -28,6 +28,7 @@ mod slo;
 
 use std::path::PathBuf;
 
+pub use alerts::{AlertSettings, AlertSettingsBuilder, AlertSettingsError};
 pub use catalog::{CatalogError, ServiceCatalog};
 pub use metric_names::MetricNames;
 pub use model::{Alert, Record, Rule, RuleFile, RuleGroup};
@@ -48,6 +49,9 @@ pub struct GenerateConfig {
     /// The service's own metrics, declared through `flowmeter::app` (default none): with any,
     /// `dashboards/app-metrics.json` shows them. [`ServiceCatalog`] fills it in.
     pub app_metrics: Vec<MetricInfo>,
+    /// The alerts' thresholds, windows, `for` durations and scrape job (also the job of
+    /// `prometheus.yml`); default [`AlertSettings::default`].
+    pub alerts: AlertSettings,
 }
 
 impl Default for GenerateConfig {
@@ -57,6 +61,7 @@ impl Default for GenerateConfig {
             objectives: Vec::new(),
             scrape_target: flowmeter::telemetry::DEFAULT_LISTEN.to_owned(),
             app_metrics: Vec::new(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct GeneratedFile {
 pub fn generate(config: &GenerateConfig) -> Vec<GeneratedFile> {
     let mut files = vec![prometheus_config::file(config)];
     files.extend(recording::rule_files(config));
+    // `recording` writes the alerts with the default settings; this applies config.alerts.
+    alerts::apply_settings(&mut files, config);
     files.extend(dashboards::dashboard_files(config));
     files
 }

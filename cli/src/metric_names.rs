@@ -36,6 +36,10 @@ pub struct MetricNames {
     pub llm_unpriced_calls: String,
     /// `ns_llm_budget_remaining`
     pub llm_budget_remaining: String,
+    /// `ns_llm_budget_limit`
+    pub llm_budget_limit: String,
+    /// `ns_llm_budget_period_end_timestamp_seconds`
+    pub llm_budget_period_end: String,
     /// `ns_retry_attempts`
     pub retry_attempts: String,
     /// `gen_ai_client_token_usage`
@@ -65,6 +69,8 @@ impl MetricNames {
             llm_cost_saved: name(&catalog::LLM_COST_SAVED),
             llm_unpriced_calls: name(&catalog::LLM_UNPRICED_CALLS),
             llm_budget_remaining: name(&catalog::LLM_BUDGET_REMAINING),
+            llm_budget_limit: name(&catalog::LLM_BUDGET_LIMIT),
+            llm_budget_period_end: name(&catalog::LLM_BUDGET_PERIOD_END),
             retry_attempts: name(&catalog::RETRY_ATTEMPTS),
             gen_ai_token_usage: name(&catalog::GEN_AI_TOKEN_USAGE),
             gen_ai_operation_duration: name(&catalog::GEN_AI_OPERATION_DURATION),

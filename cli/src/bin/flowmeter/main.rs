@@ -1,7 +1,7 @@
 //! The `flowmeter` command line.
 //!
 //! ```text
-//! flowmeter rules --out DIR [--namespace NS | --catalog URL|FILE] [--objectives FILE] [--target HOST:PORT] [--check] [--prune]
+//! flowmeter rules --out DIR [--namespace NS | --catalog URL|FILE] [--objectives FILE] [--target HOST:PORT] [--check] [--prune] [ALERT SETTINGS]
 //! flowmeter check --rules FILE|DIR... [--dashboards FILE|DIR...] --metrics URL|FILE|- [--ignore-label L]...
 //! flowmeter demo [--listen ADDR] [--namespace NS] [--once]
 //! ```
@@ -17,6 +17,8 @@ use clap::{Args, Parser, Subcommand};
 use flowmeter::telemetry::{DEFAULT_LISTEN, DEFAULT_NAMESPACE};
 use flowmeter_cli::check::{self, Checker, Drift, Exposition, Source, SourceKind};
 use flowmeter_cli::{GenerateConfig, ServiceCatalog, generate, parse_objectives};
+
+use alert_args::AlertArgs;
 use flowmeter_naming::validate_identifier;
 
 /// Prometheus rules, alerts and Grafana dashboards for flowmeter's metrics: generate them,
@@ -31,6 +33,7 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   flowmeter rules --out observability --objectives observability/objectives.toml
   flowmeter rules --out my-service --catalog http://127.0.0.1:9464/catalog
+  flowmeter rules --out my-service --scrape-job checkout --budget-remaining-share 0.1
   flowmeter demo    # serves http://127.0.0.1:9464/metrics
   flowmeter check --rules observability/rules --dashboards observability/dashboards \\
       --metrics http://127.0.0.1:9464/metrics
@@ -41,7 +44,7 @@ Exit status: 0 on success, 1 for problems found (check, rules --check), 2 for er
 enum Command {
     /// Write prometheus.yml, rules/ and dashboards/ for a namespace (generated from the metric
     /// catalog).
-    Rules(RulesArgs),
+    Rules(Box<RulesArgs>),
     /// Report every metric and label that rules or dashboards query but a scrape lacks.
     Check(CheckArgs),
     /// Run a small instrumented workflow in a loop, serving /metrics.
@@ -73,6 +76,8 @@ struct RulesArgs {
     /// Also delete files under DIR/rules and DIR/dashboards that are no longer generated.
     #[arg(long, conflicts_with = "check")]
     prune: bool,
+    #[command(flatten)]
+    alerts: AlertArgs,
 }
 
 #[derive(Debug, Args)]
@@ -106,7 +111,7 @@ struct DemoArgs {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Rules(args) => rules(args),
+        Command::Rules(args) => rules(*args),
         Command::Check(args) => run_check(args),
         Command::Demo(args) => demo::run(args),
     };
@@ -119,6 +124,7 @@ fn main() -> ExitCode {
 fn rules(args: RulesArgs) -> Result<ExitCode, String> {
     validate_identifier(&args.namespace).map_err(|e| format!("--namespace: {e}"))?;
     validate_target(&args.target)?;
+    let alerts = args.alerts.settings()?;
     let objectives = match &args.objectives {
         None => Vec::new(),
         Some(path) => {
@@ -137,12 +143,13 @@ fn rules(args: RulesArgs) -> Result<ExitCode, String> {
                     env!("CARGO_PKG_VERSION")
                 );
             }
-            catalog.generate_config(objectives, args.target)
+            GenerateConfig { alerts, ..catalog.generate_config(objectives, args.target) }
         }
         None => GenerateConfig {
             namespace: args.namespace,
             objectives,
             scrape_target: args.target,
+            alerts,
             ..GenerateConfig::default()
         },
     };
@@ -260,4 +267,5 @@ fn expand(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf>, String
     Ok(out)
 }
 
+mod alert_args;
 mod demo;

@@ -1,55 +1,54 @@
-//! `rules/{ns}.alerts.yml`: alerts on the recording rules and on the scrape target.
+//! `rules/{ns}.alerts.yml`: alerts on the recording rules, on LLM budgets and on the scrape
+//! target.
 //!
 //! Alert names are the namespace in CamelCase followed by what is wrong (`flowmeter` →
 //! `FlowmeterPrimitiveErrorRatioHigh`, `tta` → `TtaPrimitiveErrorRatioHigh`). Every alert has
 //! a `severity` label (`page`: wake someone; `ticket`: fix during working hours; `warning`:
 //! look at a dashboard), `summary` and `description` annotations templated with
-//! `{{ $labels.… }}` and `{{ $value }}`, and a `for:` duration.
+//! `{{ $labels.… }}` and `{{ $value }}`, and a `for:` duration. Thresholds, windows, `for`
+//! durations and the scrape job are [`AlertSettings`] (defaults below).
 //!
 //! | alert | condition | for | severity |
 //! |---|---|---|---|
-//! | `…PrimitiveErrorRatioHigh` | a primitive's error ratio (5m) > [`ERROR_RATIO_THRESHOLD`] | 10m | ticket |
-//! | `…WorkflowErrorRatioHigh` | a workflow's error ratio (5m) > [`ERROR_RATIO_THRESHOLD`] | 10m | ticket |
-//! | `…PrimitiveLatencyHigh` | a primitive's p95 (5m) > [`LATENCY_P95_THRESHOLD_SECONDS`] | 15m | warning |
-//! | `…WorkflowLatencyHigh` | a workflow's p95 (5m) > [`LATENCY_P95_THRESHOLD_SECONDS`] | 15m | warning |
-//! | `…CacheHitRatioFalling` | a cache's hit ratio (5m) < [`CACHE_HIT_RATIO_DROP`] × its hit ratio over a day | 30m | warning |
-//! | `…LlmSpendHigh` | total LLM spend > [`LLM_SPEND_BUDGET_DOLLARS_PER_HOUR`] $/h | 15m | ticket |
+//! | `…PrimitiveErrorRatioHigh` | a primitive's error ratio (5m) > 0.05 | 10m | ticket |
+//! | `…WorkflowErrorRatioHigh` | a workflow's error ratio (5m) > 0.05 | 10m | ticket |
+//! | `…PrimitiveLatencyHigh` | a primitive's p95 (5m) > 10 s | 15m | warning |
+//! | `…WorkflowLatencyHigh` | a workflow's p95 (5m) > 10 s | 15m | warning |
+//! | `…CacheHitRatioFalling` | a cache's hit ratio (5m) < 0.5 × its hit ratio over a day | 30m | warning |
+//! | `…LlmSpendHigh` | total LLM spend > $10/h | 15m | ticket |
+//! | `…LlmBudgetLow` | a budget's remaining amount < 0.2 × its limit, in its current period | 5m | warning |
+//! | `…LlmBudgetBurnRateHigh` | at a budget's spend rate over 1h, what is left runs out before its period ends | 15m | ticket |
 //! | `…TargetDown` | `up{job="flowmeter"} == 0` | 5m | page |
 //! | `…MetricsAbsent` | `absent({ns}_primitive_executions_total)` | 15m | ticket |
 //!
 //! The thresholds are defaults for services nobody has tuned yet; objectives declared for a
 //! primitive or workflow give precise, budget-based alerts (see the SLO rules). The ratio and
 //! latency alerts cannot fire in a quiet period: their recording rules have no series then.
+//! The budget alerts work for every budget a program declares, by its `budget_name`, from the
+//! gauges the runtime exports per budget (remaining, limit, end of the current period; see
+//! `budget` for how).
 //!
-//! `TargetDown` assumes the scrape job is called [`SCRAPE_JOB`] (`flowmeter`), as in the
-//! generated `prometheus.yml`; with another job name, edit the selector. It pages because
-//! while the target is down every other flowmeter alert, SLO burn alerts included, is blind.
-//! `up == 0` rather than `absent(up{job=…})`, which depends on how the environment discovers
-//! targets; `MetricsAbsent` covers a target that is scraped but exports no flowmeter metrics
-//! (wrong namespace, telemetry disabled), and also fires for a process that has not run an
+//! `TargetDown` selects the scrape job of the generated `prometheus.yml`
+//! ([`AlertSettings::scrape_job`], default `flowmeter`). It pages because while the target is
+//! down every other flowmeter alert, SLO burn alerts included, is blind. `up == 0` rather than
+//! `absent(up{job=…})`, which depends on how the environment discovers targets;
+//! `MetricsAbsent` covers a target that is scraped but exports no flowmeter metrics (wrong
+//! namespace, telemetry disabled), and also fires for a process that has not run an
 //! instrumented call for 15 minutes since it started.
+
+mod budget;
+mod settings;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
+pub use settings::{AlertSettings, AlertSettingsBuilder, AlertSettingsError};
+
 use super::promql::{Matcher, camel, num, selector, sum_by};
 use super::rule_names::RuleNames;
-use crate::{Alert, Rule, RuleFile, RuleGroup};
-
-/// Error ratio above which `…ErrorRatioHigh` fires: 5% of completed executions.
-pub(crate) const ERROR_RATIO_THRESHOLD: f64 = 0.05;
-
-/// p95 latency above which `…LatencyHigh` fires: 10 seconds.
-pub(crate) const LATENCY_P95_THRESHOLD_SECONDS: f64 = 10.0;
-
-/// `…CacheHitRatioFalling` fires when the 5-minute hit ratio drops below this fraction of the
-/// hit ratio over the last day: 0.5, i.e. it halved.
-pub(crate) const CACHE_HIT_RATIO_DROP: f64 = 0.5;
-
-/// Total LLM spend, in dollars per hour, above which `…LlmSpendHigh` fires: $10/h.
-pub(crate) const LLM_SPEND_BUDGET_DOLLARS_PER_HOUR: f64 = 10.0;
-
-/// The scrape job of the generated `prometheus.yml`, which `…TargetDown` selects.
-pub(crate) const SCRAPE_JOB: &str = "flowmeter";
+use crate::{Alert, GenerateConfig, GeneratedFile, Rule, RuleFile, RuleGroup};
+use settings::Prometheus;
 
 /// Prometheus's own per-target health series (not a catalog metric).
 const UP: &str = "up";
@@ -101,23 +100,45 @@ pub(crate) fn alert(
     })
 }
 
-/// `rules/{ns}.alerts.yml`.
+/// `rules/{ns}.alerts.yml` with the default settings.
 pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
+    alerts_with(names, &AlertSettings::default())
+}
+
+/// Replaces the alerts file among `files` (written by [`alerts`], with the default settings)
+/// by one written with `config.alerts`, keeping its header line.
+pub(crate) fn apply_settings(files: &mut [GeneratedFile], config: &GenerateConfig) {
+    let path = format!("rules/{}.alerts.yml", config.namespace);
+    if let Some(file) = files.iter_mut().find(|f| f.path.as_os_str() == path.as_str()) {
+        let header = file.contents.lines().next().filter(|l| l.starts_with('#'));
+        let yaml = alerts_with(&RuleNames::new(&config.namespace), &config.alerts).to_yaml();
+        file.contents = match header {
+            Some(header) => format!("{header}\n{yaml}"),
+            None => yaml,
+        };
+    }
+}
+
+/// `rules/{ns}.alerts.yml` with `settings`.
+pub(crate) fn alerts_with(names: &RuleNames, settings: &AlertSettings) -> RuleFile {
     let prefix = camel(names.namespace());
-    let error_threshold = num(ERROR_RATIO_THRESHOLD);
-    let error_percent = num(ERROR_RATIO_THRESHOLD * 100.0);
-    let latency = num(LATENCY_P95_THRESHOLD_SECONDS);
-    let budget = num(LLM_SPEND_BUDGET_DOLLARS_PER_HOUR);
+    let error_threshold = num(settings.error_ratio_threshold());
+    let error_percent = num(settings.error_ratio_threshold() * 100.0);
+    let latency = num(settings.latency_p95_threshold_seconds());
+    let drop = num(settings.cache_hit_ratio_drop());
+    let spend = num(settings.llm_spend_dollars_per_hour());
+    let job = settings.scrape_job();
+    let for_ = |d| Prometheus(d).to_string();
     let p = &names.primitive;
     let w = &names.workflow;
     let primitive = "{{ $labels.primitive_type }} primitive {{ $labels.primitive_name }}";
     let workflow = "workflow {{ $labels.workflow_name }}";
 
-    let rules = vec![
+    let mut rules = vec![
         alert(
             format!("{prefix}PrimitiveErrorRatioHigh"),
             format!("{} > {error_threshold}", p.error_ratio),
-            "10m",
+            &for_(settings.error_ratio_for()),
             Severity::Ticket,
             &[],
             format!("{primitive} fails {{{{ $value | humanizePercentage }}}} of its executions"),
@@ -129,7 +150,7 @@ pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
         alert(
             format!("{prefix}WorkflowErrorRatioHigh"),
             format!("{} > {error_threshold}", w.error_ratio),
-            "10m",
+            &for_(settings.error_ratio_for()),
             Severity::Ticket,
             &[],
             format!("{workflow} fails {{{{ $value | humanizePercentage }}}} of its runs"),
@@ -141,7 +162,7 @@ pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
         alert(
             format!("{prefix}PrimitiveLatencyHigh"),
             format!("{} > {latency}", p.p95()),
-            "15m",
+            &for_(settings.latency_for()),
             Severity::Warning,
             &[],
             format!("{primitive} is slow: p95 {{{{ $value | humanizeDuration }}}}"),
@@ -153,7 +174,7 @@ pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
         alert(
             format!("{prefix}WorkflowLatencyHigh"),
             format!("{} > {latency}", w.p95()),
-            "15m",
+            &for_(settings.latency_for()),
             Severity::Warning,
             &[],
             format!("{workflow} is slow: p95 {{{{ $value | humanizeDuration }}}}"),
@@ -164,54 +185,51 @@ pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
         ),
         alert(
             format!("{prefix}CacheHitRatioFalling"),
-            format!(
-                "{}\n< {} * {}",
-                names.cache_hit_ratio,
-                num(CACHE_HIT_RATIO_DROP),
-                names.cache_hit_ratio_1d
-            ),
-            "30m",
+            format!("{}\n< {drop} * {}", names.cache_hit_ratio, names.cache_hit_ratio_1d),
+            &for_(settings.cache_hit_ratio_for()),
             Severity::Warning,
             &[],
             "Cache {{ $labels.cache_name }} hit ratio fell to {{ $value | humanizePercentage }}"
                 .to_owned(),
             format!(
                 "The hit ratio of cache {{{{ $labels.cache_name }}}} over the last 5 minutes is \
-                 {{{{ $value | humanizePercentage }}}}, less than {} of its ratio over the last \
-                 day: more work reaches the inner primitive (and the LLM bill).",
-                num(CACHE_HIT_RATIO_DROP)
+                 {{{{ $value | humanizePercentage }}}}, less than {drop} of its ratio over the \
+                 last day: more work reaches the inner primitive (and the LLM bill)."
             ),
         ),
         alert(
             format!("{prefix}LlmSpendHigh"),
-            format!("{} > {budget}", sum_by(&[], &names.llm_spend)),
-            "15m",
+            format!("{} > {spend}", sum_by(&[], &names.llm_spend)),
+            &for_(settings.llm_spend_for()),
             Severity::Ticket,
             &[],
             "LLM spend is ${{ $value | printf \"%.2f\" }} per hour".to_owned(),
             format!(
                 "LLM calls cost ${{{{ $value | printf \"%.2f\" }}}} per hour over the last 5 \
-                 minutes, above the budget of ${budget} per hour. See \
+                 minutes, above the budget of ${spend} per hour. See \
                  {} by model and provider.",
                 names.llm_spend
             ),
         ),
+    ];
+    rules.extend(budget::alerts(&prefix, &names.metrics, settings));
+    rules.extend([
         alert(
             format!("{prefix}TargetDown"),
-            format!("{} == 0", selector(UP, &[Matcher::eq("job", SCRAPE_JOB)])),
-            "5m",
+            format!("{} == 0", selector(UP, &[Matcher::eq("job", job)])),
+            &for_(settings.target_down_for()),
             Severity::Page,
             &[],
             "flowmeter target {{ $labels.instance }} is down".to_owned(),
             format!(
-                "Prometheus cannot scrape {{{{ $labels.instance }}}} (job {SCRAPE_JOB}): its \
+                "Prometheus cannot scrape {{{{ $labels.instance }}}} (job {job}): its \
                  workflows are either down or unobserved, and every other alert on them is blind."
             ),
         ),
         alert(
             format!("{prefix}MetricsAbsent"),
             format!("absent({})", p.executions_metric),
-            "15m",
+            &for_(settings.metrics_absent_for()),
             Severity::Ticket,
             &[],
             format!("No {} series in Prometheus", p.executions_metric),
@@ -222,47 +240,12 @@ pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
                 names.namespace()
             ),
         ),
-    ];
+    ]);
     RuleFile {
         groups: vec![RuleGroup {
             name: format!("{}-alerts", names.namespace()),
             interval: None,
             rules,
         }],
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::GenerateConfig;
-
-    #[test]
-    fn every_alert_has_severity_summary_description_and_for() {
-        let file = alerts(&RuleNames::new("flowmeter"));
-        assert_eq!(file.rules().count(), 8);
-        for rule in file.rules() {
-            let Rule::Alert(a) = rule else { panic!("only alerts: {rule:?}") };
-            assert!(a.alert.starts_with("Flowmeter"), "{}", a.alert);
-            assert!(["page", "ticket", "warning"].contains(&a.labels["severity"].as_str()));
-            assert!(
-                a.annotations.contains_key("summary") && a.annotations.contains_key("description")
-            );
-            assert!(a.for_.is_some());
-        }
-    }
-
-    #[test]
-    fn target_down_selects_the_generated_scrape_job() {
-        let config = GenerateConfig::default();
-        let prometheus = crate::generate(&config)
-            .into_iter()
-            .find(|f| f.path.ends_with("prometheus.yml"))
-            .unwrap();
-        assert!(
-            prometheus.contents.contains(&format!("job_name: {SCRAPE_JOB}")),
-            "{}",
-            prometheus.contents
-        );
     }
 }
