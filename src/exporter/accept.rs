@@ -1,6 +1,6 @@
 //! The server thread: a current-thread tokio runtime running the accept loop, one task per
-//! connection (with its TLS handshake when serving HTTPS), and a bounded graceful drain on
-//! shutdown.
+//! connection (with its TLS handshake when serving HTTPS) holding one of the connection slots
+//! ([`admission`](super::admission)), and a bounded graceful drain on shutdown.
 
 use std::io;
 use std::sync::Arc;
@@ -12,9 +12,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 
+use super::admission::{Activity, Slots, TrackedIo, TrackedService};
 use super::limits::ServerOptions;
 use super::routes::Endpoints;
 
@@ -65,19 +66,14 @@ async fn serve(
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(options.max_header_bytes);
     let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(options.max_connections));
+    // Kept until the drain below is over: dropping the slots would close every connection.
+    let slots = Slots::new(options.max_connections);
     #[cfg(feature = "tls")]
     let tls = options.tls.as_ref().map(super::tls::TlsConfig::acceptor);
 
     loop {
-        let permit = tokio::select! {
-            biased;
-            _ = &mut stop => break,
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break, // never closed; stop rather than spin if it were
-            },
-        };
+        // Always accepting, so a client never waits in the listen backlog behind connections
+        // that will never send a request: admission decides who keeps a slot.
         let stream = tokio::select! {
             biased;
             _ = &mut stop => break,
@@ -89,37 +85,30 @@ async fn serve(
                 }
             },
         };
-        // Responses are written whole; don't let Nagle hold back their last segment.
-        let _ = stream.set_nodelay(true);
-        // Watched from before the handshake, so shutdown waits for (bounded) handshakes too.
-        let connection = Connection {
-            http: http.clone(),
-            watcher: graceful.watcher(),
-            endpoints: endpoints.clone(),
-        };
-        #[cfg(feature = "tls")]
-        if let Some(acceptor) = &tls {
-            let (acceptor, timeout) = (acceptor.clone(), options.header_read_timeout);
-            tokio::spawn(async move {
-                // A client that never finishes the handshake (or speaks plain HTTP) holds a
-                // slot no longer than one sending its headers slowly would.
-                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => connection.serve(stream).await,
-                    Ok(Err(error)) => {
-                        tracing::debug!(%error, "flowmeter metrics endpoint: TLS handshake failed");
-                    }
-                    Err(_) => {
-                        tracing::debug!("flowmeter metrics endpoint: TLS handshake timed out");
-                    }
-                }
-                drop(permit);
-            });
-            continue;
+        if let Some(slot) = slots.admit() {
+            // Responses are written whole; don't let Nagle hold back their last segment.
+            let _ = stream.set_nodelay(true);
+            // Watched from before the handshake, so shutdown waits for (bounded) handshakes too.
+            let connection = Connection {
+                http: http.clone(),
+                watcher: graceful.watcher(),
+                endpoints: endpoints.clone(),
+                activity: slot.activity(),
+                #[cfg(feature = "tls")]
+                tls: tls.clone().map(|acceptor| (acceptor, options.header_read_timeout)),
+            };
+            tokio::spawn(slot.hold(connection.run(stream)));
+        } else {
+            // Every connection is being answered: refused now (closed), not queued.
+            tracing::debug!(
+                "flowmeter metrics endpoint: every connection is answering; refused a new one"
+            );
+            drop(stream);
         }
-        tokio::spawn(async move {
-            connection.serve(stream).await;
-            drop(permit);
-        });
+        // The connection just accepted (and any just evicted) runs before the next accept, so
+        // a client that sent its request with its connect is answered before a burst of newer
+        // connections could evict it.
+        tokio::task::yield_now().await;
     }
 
     // Stop accepting first (the port refuses connections from here on), then let requests in
@@ -130,6 +119,7 @@ async fn serve(
             "flowmeter metrics endpoint: closing connections still open after the shutdown timeout"
         );
     }
+    drop(slots);
 }
 
 /// What serving one accepted connection needs.
@@ -137,15 +127,42 @@ struct Connection {
     http: http1::Builder,
     watcher: Watcher,
     endpoints: Endpoints,
+    activity: Arc<Activity>,
+    /// Serving HTTPS: the acceptor, and how long the handshake may take.
+    #[cfg(feature = "tls")]
+    tls: Option<(tokio_rustls::TlsAcceptor, Duration)>,
 }
 
 impl Connection {
-    /// Serves HTTP/1.1 on `io` (a TCP or TLS stream) until the client or a shutdown ends it.
+    /// Serves `stream`, after a TLS handshake when serving HTTPS.
+    async fn run(self, stream: TcpStream) {
+        #[cfg(feature = "tls")]
+        if let Some((acceptor, timeout)) = self.tls.clone() {
+            // A client that never finishes the handshake (or speaks plain HTTP) holds a slot
+            // no longer than one sending its headers slowly would, and is evicted as one.
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => self.serve(stream).await,
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "flowmeter metrics endpoint: TLS handshake failed");
+                }
+                Err(_) => {
+                    tracing::debug!("flowmeter metrics endpoint: TLS handshake timed out");
+                }
+            }
+            return;
+        }
+        self.serve(stream).await;
+    }
+
+    /// Serves HTTP/1.1 on `io` (a TCP or TLS stream) until the client or a shutdown ends it,
+    /// keeping its slot's activity current.
     async fn serve<I>(self, io: I)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let connection = self.http.serve_connection(TokioIo::new(io), self.endpoints);
+        let io = TokioIo::new(TrackedIo::new(io, Arc::clone(&self.activity)));
+        let service = TrackedService::new(self.endpoints, self.activity);
+        let connection = self.http.serve_connection(io, service);
         if let Err(error) = self.watcher.watch(connection).await {
             // Client resets, header timeouts: routine for a public port, not worth a warning.
             tracing::debug!(%error, "flowmeter metrics endpoint: connection ended with an error");

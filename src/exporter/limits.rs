@@ -67,7 +67,9 @@ impl ServerOptions {
     /// How long a client may take to send a request's line and headers, counted from when
     /// the server starts waiting for them (including between requests on a kept-alive
     /// connection). A client that is slower is disconnected, so half-sent requests cannot
-    /// hold connections open. With TLS (`tls` feature), the handshake has the same bound.
+    /// hold connections open (at the [connection cap](Self::max_connections), they are closed
+    /// sooner, to admit new connections). With TLS (`tls` feature), the handshake has the
+    /// same bound.
     /// Default 5 s ([`DEFAULT_HEADER_READ_TIMEOUT`]).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
@@ -90,21 +92,26 @@ impl ServerOptions {
         self
     }
 
-    /// How many connections are served at once. Over the cap the server stops accepting
-    /// until a connection closes: further clients wait in the kernel's
-    /// [listen backlog](Self::listen_backlog) and are served in turn, late rather than
-    /// refused. Values under 1 are raised to 1. Default 64 ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// How many connections are open at once. The server keeps accepting at the cap, so a
+    /// client never waits behind connections that may never send a request: a new connection
+    /// takes the slot of the one that has waited longest for a request (still sending its
+    /// headers or its TLS handshake, or idle between requests on a kept-alive connection),
+    /// which is closed. A connection whose request has arrived is never closed this way while
+    /// it is answered; when every connection is being answered, the new one is refused
+    /// (closed at once). So clients that never finish their headers, however many, cannot
+    /// starve a scraper, which sends its request as soon as it connects. Values under 1 are
+    /// raised to 1. Default 64 ([`DEFAULT_MAX_CONNECTIONS`]).
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit.max(1);
         self
     }
 
     /// How many connections the kernel may hold for the server, completed but not yet
-    /// accepted, while [`max_connections`](Self::max_connections) are being served. When it
-    /// is full the kernel drops new connection attempts and clients retry them (Linux: first
-    /// after 1 s), so a burst larger than the backlog is slowed down, not lost. The kernel
-    /// caps it (Linux: `net.core.somaxconn`, 4096 since Linux 5.4). Values under 1 are
-    /// raised to 1. Default 1024 ([`DEFAULT_LISTEN_BACKLOG`]), where the Rust standard
+    /// accepted: a burst of connections arriving faster than the server accepts them waits
+    /// here. When it is full the kernel drops new connection attempts and clients retry them
+    /// (Linux: first after 1 s), so a burst larger than the backlog is slowed down, not lost.
+    /// The kernel caps it (Linux: `net.core.somaxconn`, 4096 since Linux 5.4). Values under 1
+    /// are raised to 1. Default 1024 ([`DEFAULT_LISTEN_BACKLOG`]), where the Rust standard
     /// library's listeners use 128.
     pub fn listen_backlog(mut self, backlog: u32) -> Self {
         self.listen_backlog = backlog.max(1);
@@ -140,6 +147,9 @@ mod tests {
         assert_eq!(options.header_read_timeout, Duration::from_secs(5));
         assert_eq!(options.max_body_bytes, 65536);
         assert_eq!(options.listen_backlog, 1024);
+        assert_eq!(options.max_connections, 64);
+        assert_eq!(options.max_header_bytes, 16 * 1024);
+        assert_eq!(options.shutdown_timeout, Duration::from_secs(5));
         let options = options.max_header_bytes(10).max_connections(0).listen_backlog(0);
         assert_eq!(options.max_header_bytes, MIN_HEADER_BYTES);
         assert_eq!(options.max_connections, 1);

@@ -23,7 +23,8 @@
 //!   choosing.
 //! - [`ServerOptions`] holds the limits, each with its default: header-read timeout 5 s,
 //!   request body limit 64 KiB (bodies are never read), header limit 16 KiB, 64 connections
-//!   (more wait in a listen backlog of 1024: served late, never refused), shutdown drain 5 s;
+//!   (at the cap, a new connection takes the slot of the one waiting longest for a request;
+//!   one being answered is never closed), listen backlog 1024, shutdown drain 5 s;
 //!   and, with the `tls` cargo feature, the certificate to serve HTTPS with ([`TlsFiles`],
 //!   `TlsConfig`), matching Prometheus's `scheme: https` and `tls_config`.
 //! - [`ScrapeAuth`] is the optional bearer token and basic credentials every route but
@@ -33,6 +34,7 @@
 //!   [`TelemetryBuilder`](crate::TelemetryBuilder), `FLOWMETER_*` variables or the config file.
 
 mod accept;
+mod admission;
 mod auth;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
