@@ -82,8 +82,6 @@ pub struct GeneratedFile {
 pub fn generate(config: &GenerateConfig) -> Vec<GeneratedFile> {
     let mut files = vec![prometheus_config::file(config)];
     files.extend(recording::rule_files(config));
-    // `recording` writes the alerts with the default settings; this applies config.alerts.
-    alerts::apply_settings(&mut files, config);
     files.extend(dashboards::dashboard_files(config));
     files
 }

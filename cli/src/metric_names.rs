@@ -48,6 +48,10 @@ pub struct MetricNames {
     pub gen_ai_operation_duration: String,
     /// `ns_measurements_rejected_total`
     pub measurements_rejected: String,
+    /// `ns_otlp_export_failures_total`
+    pub otlp_export_failures: String,
+    /// `ns_scrape_auth_refused_total`
+    pub scrape_auth_refused: String,
 }
 
 impl MetricNames {
@@ -75,6 +79,8 @@ impl MetricNames {
             gen_ai_token_usage: name(&catalog::GEN_AI_TOKEN_USAGE),
             gen_ai_operation_duration: name(&catalog::GEN_AI_OPERATION_DURATION),
             measurements_rejected: name(&catalog::MEASUREMENTS_REJECTED),
+            otlp_export_failures: name(&catalog::OTLP_EXPORT_FAILURES),
+            scrape_auth_refused: name(&catalog::SCRAPE_AUTH_REFUSED),
         }
     }
 

@@ -83,7 +83,7 @@ pub(crate) fn rule_files(config: &GenerateConfig) -> Vec<GeneratedFile> {
     let ns = &config.namespace;
     let mut files = vec![
         file(format!("rules/{ns}.rules.yml"), recording_rules(&names)),
-        file(format!("rules/{ns}.alerts.yml"), alerts::alerts(&names)),
+        file(format!("rules/{ns}.alerts.yml"), alerts::alerts(&names, &config.alerts)),
     ];
     if let Some(slo) = slo::slo_rules(&names, &config.objectives) {
         files.push(file(format!("rules/{ns}.slo.yml"), slo));

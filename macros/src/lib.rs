@@ -52,8 +52,11 @@ use syn::{ImplItem, Item};
 ///
 /// Every call site is a `static` registered at link time: its series exist (at 0) from the
 /// moment telemetry is installed, and `/catalog` lists it with its file and line. A call
-/// records through instruments bound once per call site and status: two clock reads and a
-/// few atomic operations, no allocation, no lock. With telemetry off or not installed the
+/// records through instruments bound once per call site and status: two clock reads, a few
+/// atomic operations and a `try_lock` of the calling thread's own stripe, which never waits
+/// (a stripe that is busy sends the call straight to the SDK's bound handles instead); no
+/// allocation. An errored call whose error type is new to the call site binds that type's
+/// series once (`error_type`). With telemetry off or not installed the
 /// body runs unchanged and the span (and its field expressions) is never built.
 ///
 /// # Status

@@ -1,27 +1,12 @@
-//! `ns.scrape.auth.refused{reason}`: requests the endpoint refused for missing or wrong
-//! credentials, counted (DESIGN: a failure inside flowmeter is logged once and counted), so a
-//! scraper left with an old token shows on `/metrics` and in the generated alert, not only as
-//! a stale target.
-//!
-//! The three reasons exist at 0 from the first permitted request of an endpoint that requires
-//! credentials, so `rate()` and `increase()` see the first refusal.
+//! Refused requests: counted in `ns.scrape.auth.refused{reason}` (the counter is the
+//! recording layer's, [`crate::metrics::failures`]) and logged once per reason, so a scraper
+//! left with an old token shows on `/metrics` and in the generated alert, not only as a stale
+//! target.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use opentelemetry::KeyValue;
-use opentelemetry::metrics::Counter;
-
 use super::auth::Refusal;
-use crate::metrics::DomainInstruments;
-use crate::metrics::catalog::{self, keys};
-
-static REFUSED: DomainInstruments<Counter<u64>> = DomainInstruments::new(|f| {
-    let counter = f.u64_counter(&catalog::SCRAPE_AUTH_REFUSED);
-    for reason in Refusal::ALL {
-        counter.add(0, &[KeyValue::new(keys::REASON, reason.as_str())]);
-    }
-    counter
-});
+use crate::metrics::failures;
 
 /// Whether each reason was logged yet, in [`Refusal::ALL`] order.
 static LOGGED: [AtomicBool; 3] = [const { AtomicBool::new(false) }; 3];
@@ -29,9 +14,7 @@ static LOGGED: [AtomicBool; 3] = [const { AtomicBool::new(false) }; 3];
 /// Counts one refused request, and logs the first of each reason. Counts nothing while no
 /// enabled pipeline is installed (an [`Endpoints`](super::Endpoints) made before install).
 pub(super) fn count(reason: Refusal) {
-    if let Some(counter) = REFUSED.get() {
-        counter.add(1, &[KeyValue::new(keys::REASON, reason.as_str())]);
-    }
+    failures::count_refusal(reason.as_str());
     let index = Refusal::ALL.iter().position(|r| *r == reason).expect("listed");
     if !LOGGED[index].swap(true, Ordering::Relaxed) {
         tracing::warn!(
@@ -43,8 +26,13 @@ pub(super) fn count(reason: Refusal) {
     }
 }
 
-/// Creates the zero series (once): called when an endpoint that requires credentials lets a
-/// request through.
-pub(super) fn prepare() {
-    REFUSED.get();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_a_declared_reason() {
+        let reasons = Refusal::ALL.map(Refusal::as_str);
+        assert_eq!(reasons, failures::REFUSAL_REASONS);
+    }
 }

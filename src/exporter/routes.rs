@@ -225,13 +225,12 @@ impl Endpoints {
         };
         let head = req.method() == Method::HEAD;
         // Before the method check: without credentials, a data route says nothing more.
-        if route != Route::Health && self.auth.is_required() {
-            if let Err(refusal) = self.auth.check(req.headers()) {
-                refused::count(refusal);
-                let challenge = self.auth.challenge();
-                return if head { without_body(challenge) } else { challenge };
-            }
-            refused::prepare();
+        if route != Route::Health
+            && let Err(refusal) = self.auth.check(req.headers())
+        {
+            refused::count(refusal);
+            let challenge = self.auth.challenge();
+            return if head { without_body(challenge) } else { challenge };
         }
         if !head && req.method() != Method::GET {
             let mut response =

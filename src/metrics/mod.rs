@@ -8,6 +8,7 @@ pub mod catalog;
 pub(crate) mod clock;
 mod declared;
 pub(crate) mod error_types;
+pub(crate) mod failures;
 mod instruments;
 pub(crate) mod lazy_bound;
 mod objective;
@@ -27,12 +28,14 @@ pub(crate) use instruments::DomainInstruments;
 
 use crate::pipeline::Pipeline;
 
-/// Creates the executions' instruments and binds every registered call site: called once when
-/// the pipeline is installed, so every series is exported (at 0) from the first scrape. Other
+/// Creates the executions' instruments, binds every registered call site and creates the
+/// failure counters of the serving paths: called once when the pipeline is installed, so
+/// every series is exported (at 0) from the first scrape. Other
 /// domains create theirs when they first record.
 pub(crate) fn warm_up(pipeline: &Pipeline) {
     if pipeline.is_enabled() {
         instruments::EXECUTIONS.of(pipeline);
         callsite::bind_all();
+        failures::warm_up();
     }
 }

@@ -5,15 +5,13 @@
 //! An unreachable collector fails every export, every few seconds, for as long as it is down:
 //! logging each one would flood the host's logs with one message. Every failure is counted
 //! in `ns_otlp_export_failures_total{signal, reason}` instead (DESIGN: logged once and
-//! counted), which the pull path still serves while the push path is down; a signal's series
-//! exist at 0 from its first export, so `increase()` sees the first failure.
+//! counted; the counter is the recording layer's, [`crate::metrics::failures`], and exists at
+//! 0 from install), which the pull path still serves while the push path is down.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use opentelemetry::KeyValue;
-use opentelemetry::metrics::Counter;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::Temporality;
@@ -22,15 +20,10 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::config::SignalExport;
-use crate::metrics::DomainInstruments;
-use crate::metrics::catalog::{self, keys};
-
-/// `ns.otlp.export.failures`.
-static FAILURES: DomainInstruments<Counter<u64>> =
-    DomainInstruments::new(|f| f.u64_counter(&catalog::OTLP_EXPORT_FAILURES));
+use crate::metrics::failures;
 
 /// The `reason` of a failed export: the SDK's error kind (its message varies by transport
-/// and is not a bounded label).
+/// and is not a bounded label); one of [`failures::EXPORT_REASONS`].
 fn reason(error: &OTelSdkError) -> &'static str {
     match error {
         OTelSdkError::Timeout(_) => "timeout",
@@ -39,9 +32,6 @@ fn reason(error: &OTelSdkError) -> &'static str {
     }
 }
 
-/// Every `reason` value.
-const REASONS: [&str; 3] = ["timeout", "shutdown", "export_error"];
-
 /// Export outcomes of one signal: failures so far and whether it is failing now.
 #[derive(Debug)]
 pub(crate) struct ExportHealth {
@@ -49,8 +39,6 @@ pub(crate) struct ExportHealth {
     endpoint: String,
     failing: AtomicBool,
     failed_exports: AtomicU64,
-    /// Whether this signal's zero series were created.
-    counted: AtomicBool,
 }
 
 impl ExportHealth {
@@ -60,7 +48,6 @@ impl ExportHealth {
             endpoint: export.endpoint.clone(),
             failing: AtomicBool::new(false),
             failed_exports: AtomicU64::new(0),
-            counted: AtomicBool::new(false),
         })
     }
 
@@ -69,23 +56,9 @@ impl ExportHealth {
         self.failed_exports.load(Ordering::Relaxed)
     }
 
-    /// Adds `n` failures for `reason` (0 creates the series); nothing while no enabled
-    /// pipeline is installed.
-    fn count(&self, reason: &'static str, n: u64) {
-        if let Some(failures) = FAILURES.get() {
-            failures.add(
-                n,
-                &[KeyValue::new(keys::SIGNAL, self.signal), KeyValue::new(keys::REASON, reason)],
-            );
-        }
-    }
-
     fn observe(&self, result: &OTelSdkResult, items: usize) {
-        if !self.counted.swap(true, Ordering::Relaxed) {
-            REASONS.iter().for_each(|reason| self.count(reason, 0));
-        }
         if let Err(error) = result {
-            self.count(reason(error), 1);
+            failures::count_export_failure(self.signal, reason(error));
         }
         match result {
             Ok(()) => {

@@ -18,6 +18,8 @@
 //! | `…LlmSpendHigh` | total LLM spend > $10/h | 15m | ticket |
 //! | `…LlmBudgetLow` | a budget's remaining amount < 0.2 × its limit, in its current period | 5m | warning |
 //! | `…LlmBudgetBurnRateHigh` | at a budget's spend rate over 1h, what is left runs out before its period ends | 15m | ticket |
+//! | `…OtlpExportFailing` | OTLP exports of a signal fail (5m rate > 0), by signal and reason | 10m | ticket |
+//! | `…ScrapeAuthRefused` | the endpoint refuses requests for credentials (5m rate > 0), by reason | 10m | warning |
 //! | `…TargetDown` | `up{job="flowmeter"} == 0` | 5m | page |
 //! | `…MetricsAbsent` | `absent({ns}_primitive_executions_total)` | 15m | ticket |
 //!
@@ -37,6 +39,7 @@
 //! instrumented call for 15 minutes since it started.
 
 mod budget;
+mod self_metrics;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -47,7 +50,7 @@ pub use settings::{AlertSettings, AlertSettingsBuilder, AlertSettingsError};
 
 use super::promql::{Matcher, camel, num, selector, sum_by};
 use super::rule_names::RuleNames;
-use crate::{Alert, GenerateConfig, GeneratedFile, Rule, RuleFile, RuleGroup};
+use crate::{Alert, Rule, RuleFile, RuleGroup};
 use settings::Prometheus;
 
 /// Prometheus's own per-target health series (not a catalog metric).
@@ -100,27 +103,8 @@ pub(crate) fn alert(
     })
 }
 
-/// `rules/{ns}.alerts.yml` with the default settings.
-pub(crate) fn alerts(names: &RuleNames) -> RuleFile {
-    alerts_with(names, &AlertSettings::default())
-}
-
-/// Replaces the alerts file among `files` (written by [`alerts`], with the default settings)
-/// by one written with `config.alerts`, keeping its header line.
-pub(crate) fn apply_settings(files: &mut [GeneratedFile], config: &GenerateConfig) {
-    let path = format!("rules/{}.alerts.yml", config.namespace);
-    if let Some(file) = files.iter_mut().find(|f| f.path.as_os_str() == path.as_str()) {
-        let header = file.contents.lines().next().filter(|l| l.starts_with('#'));
-        let yaml = alerts_with(&RuleNames::new(&config.namespace), &config.alerts).to_yaml();
-        file.contents = match header {
-            Some(header) => format!("{header}\n{yaml}"),
-            None => yaml,
-        };
-    }
-}
-
 /// `rules/{ns}.alerts.yml` with `settings`.
-pub(crate) fn alerts_with(names: &RuleNames, settings: &AlertSettings) -> RuleFile {
+pub(crate) fn alerts(names: &RuleNames, settings: &AlertSettings) -> RuleFile {
     let prefix = camel(names.namespace());
     let error_threshold = num(settings.error_ratio_threshold());
     let error_percent = num(settings.error_ratio_threshold() * 100.0);
@@ -213,6 +197,7 @@ pub(crate) fn alerts_with(names: &RuleNames, settings: &AlertSettings) -> RuleFi
         ),
     ];
     rules.extend(budget::alerts(&prefix, &names.metrics, settings));
+    rules.extend(self_metrics::alerts(&prefix, &names.metrics));
     rules.extend([
         alert(
             format!("{prefix}TargetDown"),

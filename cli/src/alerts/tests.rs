@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::GenerateConfig;
 
 fn alert_named<'a>(file: &'a RuleFile, name: &str) -> &'a Alert {
     file.rules()
@@ -13,8 +14,8 @@ fn alert_named<'a>(file: &'a RuleFile, name: &str) -> &'a Alert {
 
 #[test]
 fn every_alert_has_severity_summary_description_and_for() {
-    let file = alerts(&RuleNames::new("flowmeter"));
-    assert_eq!(file.rules().count(), 10);
+    let file = alerts(&RuleNames::new("flowmeter"), &AlertSettings::default());
+    assert_eq!(file.rules().count(), 12);
     for rule in file.rules() {
         let Rule::Alert(a) = rule else { panic!("only alerts: {rule:?}") };
         assert!(a.alert.starts_with("Flowmeter"), "{}", a.alert);
@@ -41,7 +42,7 @@ fn target_down_selects_the_generated_scrape_job() {
 
 #[test]
 fn defaults_are_the_values_flowmeter_shipped_with() {
-    let file = alerts(&RuleNames::new("flowmeter"));
+    let file = alerts(&RuleNames::new("flowmeter"), &AlertSettings::default());
     let expr_for = |name: &str| {
         let a = alert_named(&file, &format!("Flowmeter{name}"));
         (a.expr.clone(), a.for_.clone().unwrap())
@@ -82,7 +83,7 @@ fn every_setting_reaches_its_alert() {
         .scrape_job("checkout-api")
         .build()
         .unwrap();
-    let file = alerts_with(&RuleNames::new("tta"), &settings);
+    let file = alerts(&RuleNames::new("tta"), &settings);
     let get = |name: &str| alert_named(&file, &format!("Tta{name}"));
     let has = |name: &str, expr_part: &str, for_: &str| {
         let a = get(name);

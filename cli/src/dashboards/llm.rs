@@ -83,6 +83,44 @@ pub(super) fn dashboard(names: &MetricNames) -> Builder {
         6,
         4,
     );
+    let limit = format!("({} > 0)", names.llm_budget_limit);
+    d.panel(
+        Panel::stat(
+            "Budget used",
+            "Share of each spend budget's limit spent in its current period (the most over the \
+             scraped instances); above 1 when overspent under the record policy.",
+            Unit::Ratio,
+        )
+        .query(
+            format!(
+                "1 - {} / {}",
+                aggregate("min", &[label::BUDGET_NAME], &names.llm_budget_remaining),
+                aggregate("max", &[label::BUDGET_NAME], &limit)
+            ),
+            "{{budget_name}}",
+        )
+        .thresholds("green", &[(0.8, "orange"), (1.0, "red")])
+        .decimals(2),
+        6,
+        4,
+    );
+    d.panel(
+        Panel::stat(
+            "Budget period left",
+            "Time until each spend budget's current period ends and its spend starts over.",
+            Unit::Seconds,
+        )
+        .query(
+            format!(
+                "{} - time()",
+                aggregate("max", &[label::BUDGET_NAME], &names.llm_budget_period_end)
+            ),
+            "{{budget_name}}",
+        )
+        .decimals(0),
+        6,
+        4,
+    );
     d.panel(
         Panel::timeseries(
             "Spend per hour",

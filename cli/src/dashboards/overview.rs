@@ -127,13 +127,15 @@ pub(super) fn dashboard(names: &MetricNames) -> Builder {
 }
 
 /// The instrumentation row: measurements flowmeter refused, so data the application meant to
-/// record and lost is visible even when the application ignored the error.
+/// record and lost is visible even when the application ignored the error, and flowmeter's
+/// own failures: OTLP exports and refused scrapes.
 fn instrumentation(d: &mut Builder, names: &MetricNames) {
     let rejected = Selector::new(&names.measurements_rejected);
     d.row(
         "Instrumentation",
         "Measurements flowmeter refused (NaN, negative or out-of-range values, undeclared label \
-         values): values the application meant to record and did not.",
+         values): values the application meant to record and did not; OTLP exports that failed \
+         and scrapes refused for credentials.",
     );
     d.panel(
         Panel::timeseries(
@@ -147,6 +149,38 @@ fn instrumentation(d: &mut Builder, names: &MetricNames) {
             "{{metric_name}} {{reason}}",
         ),
         24,
+        6,
+    );
+    d.panel(
+        Panel::timeseries(
+            "Failed OTLP exports",
+            "OTLP exports that failed per second, by signal and reason: their data is dropped, \
+             so the trace or metrics backend misses it. The application log names the endpoint \
+             and the error once per outage.",
+            Unit::PerSecond,
+        )
+        .query(
+            sum_by(
+                &[label::SIGNAL, label::REASON],
+                &rate(&Selector::new(&names.otlp_export_failures), RATE),
+            ),
+            "{{signal}} {{reason}}",
+        ),
+        12,
+        6,
+    );
+    d.panel(
+        Panel::timeseries(
+            "Refused scrapes",
+            "Requests to the metrics endpoint refused per second for missing, unsupported or \
+             wrong credentials: a scraper with stale credentials, or someone probing.",
+            Unit::PerSecond,
+        )
+        .query(
+            sum_by(&[label::REASON], &rate(&Selector::new(&names.scrape_auth_refused), RATE)),
+            "{{reason}}",
+        ),
+        12,
         6,
     );
 }

@@ -46,6 +46,8 @@ pub(super) mod label {
     pub(crate) const REASON: &str = "reason";
     /// The histogram bucket bound Prometheus adds to `_bucket` series.
     pub(crate) const LE: &str = "le";
+    /// The OpenTelemetry signal of an export (`traces`, `metrics`).
+    pub(crate) const SIGNAL: &str = "signal";
     /// The error's variant or type name, on errored executions only.
     pub(crate) const ERROR_TYPE: &str = "error_type";
 }
