@@ -59,18 +59,30 @@ const REFERENCE_BUCKETS: [f64; 9] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 
 const PROMTOOL_FINDING: &str =
     "active_sessions_total non-counter metrics should not have \"_total\" suffix\n";
 
+/// The example serving on `port` with `per_thread` invocations per thread, then a round every
+/// `interval_ms` (0: none), and its stdout lines.
+fn start(
+    port: u16,
+    per_thread: &str,
+    interval_ms: &str,
+) -> (KillOnDrop, impl Iterator<Item = String>) {
+    let mut child = KillOnDrop(forking(|| {
+        common::example("skills_exporter")
+            .args(["--port", &port.to_string(), "--per-thread", per_thread])
+            .args(["--interval-ms", interval_ms])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }));
+    let lines = BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    (child, lines)
+}
+
 #[test]
 fn the_example_serves_the_reference_families_with_exact_workload_values() {
     let port = free_port();
-    let mut child = KillOnDrop(
-        common::example("skills_exporter")
-            // No steady rounds: the values asserted below are the fixed workload's alone.
-            .args(["--port", &port.to_string(), "--per-thread", "100000", "--interval-ms", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    // No steady rounds: the values asserted below are the fixed workload's alone.
+    let (_child, mut lines) = start(port, "100000", "0");
     assert_eq!(lines.next(), Some(format!("serving http://127.0.0.1:{port}/metrics")));
     // The workload runs after the endpoint starts, as the reference records after `start()`.
     assert_eq!(
@@ -142,14 +154,7 @@ fn the_example_serves_the_reference_families_with_exact_workload_values() {
 #[test]
 fn while_serving_steady_rounds_keep_every_series_of_the_dashboards_moving() {
     let port = free_port();
-    let mut child = KillOnDrop(
-        common::example("skills_exporter")
-            .args(["--port", &port.to_string(), "--per-thread", "160", "--interval-ms", "20"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let (_child, mut lines) = start(port, "160", "20");
     assert_eq!(lines.next(), Some(format!("serving http://127.0.0.1:{port}/metrics")));
     assert_eq!(
         lines.next().as_deref(),
@@ -196,10 +201,10 @@ fn while_serving_steady_rounds_keep_every_series_of_the_dashboards_moving() {
 
 #[test]
 fn once_prints_the_exposition_and_exits_and_a_bad_port_flag_is_reported() {
-    let output = common::example("skills_exporter")
-        .args(["--once", "--per-thread", "160"])
-        .output()
-        .unwrap();
+    let output = forking(|| {
+        common::example("skills_exporter").args(["--once", "--per-thread", "160"]).output()
+    })
+    .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let scraped = parse(&String::from_utf8(output.stdout).unwrap());
     let total: f64 = scraped.find("skill_invocations_total", &[]).iter().map(|s| s.value).sum();
@@ -208,7 +213,8 @@ fn once_prints_the_exposition_and_exits_and_a_bad_port_flag_is_reported() {
         assert_eq!(scraped.types.get(family).map(String::as_str), Some(ty), "{family}");
     }
 
-    let output = common::example("skills_exporter").args(["--port", "70000"]).output().unwrap();
+    let output =
+        forking(|| common::example("skills_exporter").args(["--port", "70000"]).output()).unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(r#"invalid `listen` = "127.0.0.1:70000""#), "{stderr}");
@@ -286,11 +292,16 @@ fn start_is_idempotent_and_stop_closes_the_port() {
     }
     assert_eq!(http_get(first, "/metrics").status, 200);
 
-    exporter.stop();
-    assert!(!exporter.is_running());
-    assert!(TcpStream::connect(first).is_err(), "the port is closed once stop returns");
-    if let Some(listeners) = listening_sockets(first.port()) {
-        assert_eq!(listeners, 0);
+    {
+        // No child of this process between its fork and its exec (holding a copy of the
+        // listening socket) while the port is checked.
+        let _no_fork = FORKING.lock().unwrap_or_else(PoisonError::into_inner);
+        exporter.stop();
+        assert!(!exporter.is_running());
+        assert!(TcpStream::connect(first).is_err(), "the port is closed once stop returns");
+        if let Some(listeners) = listening_sockets(first.port()) {
+            assert_eq!(listeners, 0);
+        }
     }
     exporter.stop(); // idempotent
 
@@ -323,6 +334,16 @@ fn the_invocation_guard_counts_and_times_like_record_invocation() {
     assert_eq!(scraped.value("skill_duration_seconds_sum", &verification), seconds);
     let unknown = [("skill_name", skill), ("workflow_phase", "unknown")];
     assert_eq!(scraped.value("skill_duration_seconds_count", &unknown), 1.0);
+}
+
+/// Held while this process forks a child, until the child has exec'd (`spawn` and `output`
+/// return after the exec): see [`start_again`].
+static FORKING: Mutex<()> = Mutex::new(());
+
+/// Runs `fork`, which spawns a child, holding [`FORKING`].
+fn forking<T>(fork: impl FnOnce() -> T) -> T {
+    let _forking = FORKING.lock().unwrap_or_else(PoisonError::into_inner);
+    fork()
 }
 
 /// The process's one exporter on a free port, started; the tests take turns holding it.
