@@ -1,10 +1,10 @@
 //! The automation-platform parity example (reference file 003): run it in both serving
 //! modes (mounted in the platform's axum app, and standalone on flowmeter's own endpoint, the
 //! reference's `start_metrics_server`), scrape it over HTTP and assert every collector metric
-//! of the fixed workload (type, HELP, labels, exact buckets, exact values: `test_expected.rs`),
+//! of the fixed workload (type, HELP, labels, exact buckets, exact values: `automation_platform/expected.rs`),
 //! the process and system families, the app's own routes and `promtool check metrics`; that
 //! while serving, the steady workload moves every family; and, in this process
-//! (`test_in_process.rs`), that the collectors turn bad input into a typed error that records
+//! (`automation_platform/in_process.rs`), that the collectors turn bad input into a typed error that records
 //! nothing and that the SafeAsyncBridge measures what it runs.
 #![cfg(all(feature = "axum", feature = "system"))]
 
@@ -24,10 +24,10 @@ mod file_watcher;
 #[allow(dead_code)]
 #[path = "../examples/automation_platform/safe_async_bridge.rs"]
 mod safe_async_bridge;
-#[path = "../examples/automation_platform/test_expected.rs"]
-mod test_expected;
-#[path = "../examples/automation_platform/test_in_process.rs"]
-mod test_in_process;
+#[path = "automation_platform/expected.rs"]
+mod expected;
+#[path = "automation_platform/in_process.rs"]
+mod in_process;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -36,7 +36,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{Exposition, KillOnDrop, http_get, parse, promtool_check_metrics};
-use test_expected::{FAMILIES, assert_workload_exposition, unix_now};
+use expected::{FAMILIES, assert_workload_exposition, unix_now};
 
 const METRICS_PATH: &str = "/internal/metrics";
 

@@ -43,9 +43,6 @@
 //! cargo run --example automation_platform --features axum,system -- --interval-ms 0   # no steady workload
 //! cargo run --example automation_platform --features axum,system -- --once   # prints the exposition
 //! ```
-//!
-//! `test_expected.rs` and `test_in_process.rs` are test code, compiled into
-//! `tests/automation_platform_example.rs`, not into the example.
 
 mod api_client;
 mod audit_agent;

@@ -1,7 +1,7 @@
 //! In-process tests of the example's collectors and bridge: bad input is a typed error that
 //! records nothing, and the bridge's gauges, counters and histogram follow what it runs.
-//! Test code: compiled into `tests/automation_platform_example.rs` (whose `common` harness
-//! and `#[path]` modules it uses), not into the example.
+//! Compiled into `tests/automation_platform_example.rs`, whose `common` harness and
+//! `#[path]` modules it uses.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;

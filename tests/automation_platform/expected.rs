@@ -1,7 +1,7 @@
 //! What the fixed workload (`workload.rs`) leaves in the exposition, as the parity test
 //! checks it: every collector family's type, HELP and label names, exact buckets and exact
-//! values. Test code: compiled into `tests/automation_platform_example.rs` (whose `common`
-//! harness it uses), not into the example.
+//! values. Compiled into `tests/automation_platform_example.rs`, whose `common` harness it
+//! uses.
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
