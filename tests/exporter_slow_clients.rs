@@ -5,8 +5,9 @@
 //! must be answered (`200`, a parseable exposition) within a generous liveness bound; the
 //! latency figures are the `slow_clients` example's (RELIABILITY.md §5), never asserted here.
 //!
-//! Also: at the cap, a new connection evicts the one that has waited longest for its request,
-//! promptly, long before the header-read timeout.
+//! Also: at the cap, a new connection evicts the one stalled longest partway through its request,
+//! promptly, long before the header-read timeout; connections that have sent nothing are
+//! evicted too, once their short grace is over.
 
 mod common;
 
@@ -247,5 +248,40 @@ async fn at_the_cap_a_new_connection_evicts_the_one_waiting_longest() {
         let text = String::from_utf8_lossy(&raw);
         assert!(text.starts_with("HTTP/1.1 200"), "connection {i}: {text}");
     }
+    server.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_send_nothing_make_room_after_their_grace() {
+    LazyLock::force(&TELEMETRY);
+    let options = ServerOptions::default()
+        .max_connections(2)
+        .header_read_timeout(Duration::from_secs(600))
+        .shutdown_timeout(Duration::from_millis(100));
+    let server = MetricsServer::bind_with("127.0.0.1:0".parse().unwrap(), "/metrics", options)
+        .expect("bind");
+    let addr = server.start().expect("start");
+
+    // Connected, and silent: for all the server knows, their requests are on their way.
+    let mut oldest = TcpStream::connect(addr).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut newer = TcpStream::connect(addr).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    // A scrape past the cap is answered once the oldest's grace is over, taking its slot.
+    let (status, body) =
+        tokio::task::spawn_blocking(move || honest_scrape(addr)).await.unwrap().expect("scrape");
+    assert_eq!(status, 200, "{body}");
+    let mut raw = Vec::new();
+    let _end_or_reset =
+        timeout(HANG_GUARD, oldest.read_to_end(&mut raw)).await.expect("the oldest is closed");
+    assert!(raw.is_empty(), "the oldest got {}", String::from_utf8_lossy(&raw));
+    // The newer one kept its slot: its request, sent now, is answered.
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    newer.write_all(request.as_bytes()).await.expect("still open");
+    let mut raw = Vec::new();
+    timeout(HANG_GUARD, newer.read_to_end(&mut raw)).await.expect("answered").unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     server.shutdown();
 }

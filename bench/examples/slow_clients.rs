@@ -8,7 +8,7 @@
 //! cargo run --release -p flowmeter-bench --example slow_clients -- --mode trickle
 //! ```
 //!
-//! Options: `--mode idle|trickle|none` (default `idle`), `--attackers N` (1000),
+//! Options: `--mode idle|trickle|silent|none` (default `idle`), `--attackers N` (1000),
 //! `--seconds S` of honest scraping (30), `--interval-ms MS` between honest scrapes (100),
 //! `--timeout-ms MS` per honest scrape (5000), `--no-reconnect` (an attacker cut off stays
 //! away; by default it connects again at once, so the attack never lets up).
@@ -17,6 +17,7 @@
 //!   headers never end.
 //! - `trickle` attackers send a request line, a `Host` line and then an endless header, one
 //!   byte a second.
+//! - `silent` attackers connect and send nothing.
 //!
 //! The honest client runs on a thread of its own with blocking sockets, like a scraper in
 //! another process: a new connection per scrape (`Connection: close`), timed from the connect
@@ -37,6 +38,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 enum Mode {
     Idle,
     Trickle,
+    Silent,
     None,
 }
 
@@ -66,8 +68,9 @@ fn args() -> Args {
                 args.mode = match value().as_str() {
                     "idle" => Mode::Idle,
                     "trickle" => Mode::Trickle,
+                    "silent" => Mode::Silent,
                     "none" => Mode::None,
-                    other => panic!("--mode idle|trickle|none, not {other}"),
+                    other => panic!("--mode idle|trickle|silent|none, not {other}"),
                 }
             }
             "--attackers" => args.attackers = value().parse().expect("--attackers N"),
@@ -124,6 +127,7 @@ async fn attack(addr: SocketAddr, mode: Mode, reconnect: bool, stats: Arc<Attack
                     }
                 }
             }
+            Mode::Silent => while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {},
             Mode::None => return,
         }
         stats.cut_off.fetch_add(1, Ordering::Relaxed);

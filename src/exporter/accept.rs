@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use super::admission::{Activity, Slots, TrackedIo, TrackedService};
+use super::admission::{Activity, SILENCE_GRACE, Slots, TrackedIo, TrackedService};
 use super::limits::ServerOptions;
 use super::routes::Endpoints;
 
@@ -67,13 +67,24 @@ async fn serve(
         .max_buf_size(options.max_header_bytes);
     let graceful = GracefulShutdown::new();
     // Kept until the drain below is over: dropping the slots would close every connection.
-    let slots = Slots::new(options.max_connections);
+    let slots = Slots::new(options.max_connections, SILENCE_GRACE);
     #[cfg(feature = "tls")]
     let tls = options.tls.as_ref().map(super::tls::TlsConfig::acceptor);
 
     loop {
-        // Always accepting, so a client never waits in the listen backlog behind connections
-        // that will never send a request: admission decides who keeps a slot.
+        // Accepting whenever there is room to make, so a client never waits in the listen
+        // backlog behind connections that will never send a request: admission decides who
+        // keeps a slot. Only while the connections that could make room are new ones that
+        // have sent nothing yet does the server wait (for their grace, at most).
+        if let Some(grace_ends) = slots.room() {
+            tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                () = slots.room_made() => {}
+                () = tokio::time::sleep_until(grace_ends.into()) => {}
+            }
+            continue;
+        }
         let stream = tokio::select! {
             biased;
             _ = &mut stop => break,

@@ -1,24 +1,32 @@
 //! Admission to the endpoint's connection slots: at the cap, a new connection takes the slot
-//! of the connection that has waited longest for a request.
+//! of a connection still waiting for its request, the stalest one.
 //!
 //! A slot is held from accept to close. A connection holding one is either *waiting for a
 //! request* (its TLS handshake, its request line and headers, or idle between requests on a
 //! kept-alive connection) or *answering* (from the moment its request's headers are complete
-//! until its response is written out). When every slot is taken, a new connection evicts the
-//! connection that has been waiting the longest; a connection that is answering is never
-//! evicted. When every connection is answering, the new one is refused: closed at once, rather
-//! than left queued for seconds behind clients that may never finish.
+//! until its response is written out). When every slot is taken, a new connection evicts a
+//! waiting connection: one that has sent part of a request and stalled before one that has
+//! sent nothing yet (just connected, in its TLS handshake, or idle on a kept-alive
+//! connection), and of those the one that has been waiting the longest. A connection that has
+//! sent nothing is first given [`SILENCE_GRACE`] to start its request: while the only
+//! connections that could make room are within theirs, the server accepts nothing (a burst of
+//! scrapers' connections can take tens of milliseconds each to send its request). A
+//! connection that is answering is never evicted. When every connection is answering, the new
+//! one is refused: closed at once, rather than left queued for seconds behind clients that
+//! may never finish.
 //!
 //! So clients that open connections and never finish their headers (or trickle them a byte at a
 //! time) cannot starve the others: each new client takes the slot of the stalest one, and a
-//! scraper, which sends its request as soon as it connects, is answered long before newer
-//! connections could push it out. Evicting a client that is waiting for a request loses
+//! scraper, which sends its request as soon as it connects, is answered before newer
+//! connections could push it out (and while its request is on its way, the clients stuck in
+//! the middle of theirs go first). Evicting a client that is waiting for a request loses
 //! nothing: it has been promised nothing yet, and an HTTP client retries a request on a fresh
 //! connection when a kept-alive one it meant to reuse turns out closed.
 //!
 //! The served connection keeps its slot's [`Activity`] current through the adapters of
 //! [`tracking`]: one on its service (a request's headers are complete; its response body is
-//! done) and one on its stream (output the socket has not taken yet).
+//! done) and one on its stream (bytes of a request have arrived; output the socket has not
+//! taken yet).
 
 mod tracking;
 
@@ -26,11 +34,17 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 pub(super) use tracking::{TrackedIo, TrackedService};
+
+/// How long a connection that has sent nothing yet is safe from eviction: a client that has
+/// just connected is most likely about to send its request, unlike one that stopped partway
+/// through it. A flood of connections that never send anything is admitted at the cap's
+/// number of connections per grace (640 a second with the default 64).
+pub(super) const SILENCE_GRACE: Duration = Duration::from_millis(100);
 
 /// The connection slots of one server: at most `capacity` connections hold one at once.
 #[derive(Debug, Clone)]
@@ -41,8 +55,12 @@ pub(super) struct Slots {
 #[derive(Debug)]
 struct Shared {
     capacity: usize,
+    /// How long a connection that has sent nothing yet is safe from eviction.
+    grace: Duration,
     /// The zero of every [`Activity`]'s clock.
     epoch: Instant,
+    /// Woken when a slot is given back or a silent connection starts its request.
+    room_made: Arc<Notify>,
     table: Mutex<Table>,
 }
 
@@ -61,33 +79,70 @@ struct Held {
 }
 
 impl Slots {
-    /// Slots for at most `capacity` connections (at least one).
-    pub(super) fn new(capacity: usize) -> Self {
+    /// Slots for at most `capacity` connections (at least one), sparing a connection that has
+    /// sent nothing for `grace` ([`SILENCE_GRACE`] in the server).
+    pub(super) fn new(capacity: usize, grace: Duration) -> Self {
         let shared = Shared {
             capacity: capacity.max(1),
+            grace,
             epoch: Instant::now(),
+            room_made: Arc::new(Notify::new()),
             table: Mutex::new(Table::default()),
         };
         Slots { shared: Arc::new(shared) }
     }
 
-    /// A slot for a connection just accepted, waiting for its request from now on. At the cap,
-    /// the connection waiting the longest is evicted to make room; `None` when every
-    /// connection is answering (the new one is to be refused).
+    /// Whether to accept a connection now: `None` when there is a free slot, a connection to
+    /// evict, or every connection is answering (the new one will be refused). `Some(instant)`
+    /// while every slot is held and the only connections that could make room have sent
+    /// nothing yet and are within their grace, the first of which ends at `instant`: accept
+    /// nothing until then, or until [`room_made`](Self::room_made).
+    pub(super) fn room(&self) -> Option<Instant> {
+        let table = self.lock();
+        if table.held.len() < self.shared.capacity {
+            return None;
+        }
+        let now = self.shared.epoch.elapsed();
+        let mut first_grace_end = None;
+        for staleness in table.held.values().filter_map(|held| held.activity.staleness()) {
+            if !staleness.sent_nothing {
+                return None;
+            }
+            let grace_end = Duration::from_nanos(staleness.waiting_since) + self.shared.grace;
+            if grace_end <= now {
+                return None;
+            }
+            first_grace_end =
+                Some(first_grace_end.map_or(grace_end, |first: Duration| first.min(grace_end)));
+        }
+        first_grace_end.map(|end| self.shared.epoch + end)
+    }
+
+    /// Resolves once room may have been made since [`room`](Self::room) said to wait: a slot
+    /// was given back, or a connection that had sent nothing started its request.
+    pub(super) async fn room_made(&self) {
+        self.shared.room_made.notified().await;
+    }
+
+    /// A slot for a connection just accepted (after [`room`](Self::room) said to go ahead),
+    /// waiting for its request from now on. At the cap, the stalest waiting connection is
+    /// evicted to make room (see the [module](self)); `None` when every connection is
+    /// answering (the new one is to be refused).
     pub(super) fn admit(&self) -> Option<Slot> {
         let mut table = self.lock();
         if table.held.len() >= self.shared.capacity {
             let stalest = table
                 .held
                 .iter()
-                .filter_map(|(id, held)| Some((held.activity.waiting_since()?, *id)))
+                .filter_map(|(id, held)| Some((held.activity.staleness()?, *id)))
                 .min()?;
             // Dropping its sender wakes the evicted connection's task, which closes it.
             table.held.remove(&stalest.1);
         }
         let id = table.next_id;
         table.next_id += 1;
-        let activity = Arc::new(Activity::new(self.shared.epoch));
+        let activity =
+            Arc::new(Activity::new(self.shared.epoch, Arc::clone(&self.shared.room_made)));
         let (evict, evicted) = oneshot::channel();
         table.held.insert(id, Held { activity: Arc::clone(&activity), _evict: evict });
         Some(Slot { slots: self.clone(), id, activity, evicted })
@@ -138,7 +193,10 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.slots.lock().held.remove(&self.id);
+        // Nothing to give back when evicted: the newcomer has the slot.
+        if self.slots.lock().held.remove(&self.id).is_some() {
+            self.slots.shared.room_made.notify_one();
+        }
     }
 }
 
@@ -147,24 +205,45 @@ impl Drop for Slot {
 #[derive(Debug)]
 pub(super) struct Activity {
     epoch: Instant,
+    /// Told when the connection starts a request: it can then be evicted without grace.
+    room_made: Arc<Notify>,
     /// Requests whose headers are complete and whose response body is not done.
     answering: AtomicUsize,
     /// The stream's last write or flush could not complete: a response is still going out.
     write_blocked: AtomicBool,
+    /// Bytes of the request being waited for have arrived, not yet all of its headers.
+    request_started: AtomicBool,
     /// When the connection last started waiting for a request, in nanoseconds since `epoch`.
     waiting_since: AtomicU64,
 }
 
+/// Which waiting connection is evicted first: the least (see [`Activity::staleness`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Staleness {
+    /// `false` (first): stalled in the middle of a request; `true`: has sent nothing yet.
+    sent_nothing: bool,
+    waiting_since: u64,
+}
+
 impl Activity {
-    fn new(epoch: Instant) -> Self {
+    fn new(epoch: Instant, room_made: Arc<Notify>) -> Self {
         let activity = Activity {
             epoch,
+            room_made,
             answering: AtomicUsize::new(0),
             write_blocked: AtomicBool::new(false),
+            request_started: AtomicBool::new(false),
             waiting_since: AtomicU64::new(0),
         };
         activity.mark_waiting();
         activity
+    }
+
+    /// Bytes have arrived on the connection.
+    pub(super) fn received(&self) {
+        if !self.request_started.swap(true, Ordering::Relaxed) {
+            self.room_made.notify_one();
+        }
     }
 
     /// A request's headers are complete: answering until [`answered`](Self::answered).
@@ -175,6 +254,7 @@ impl Activity {
     /// A response body is done (written whole, or dropped with the connection).
     pub(super) fn answered(&self) {
         if self.answering.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.request_started.store(false, Ordering::Relaxed);
             self.mark_waiting();
         }
     }
@@ -184,12 +264,15 @@ impl Activity {
         self.write_blocked.store(blocked, Ordering::Relaxed);
     }
 
-    /// Since when the connection has been waiting for a request; `None` while it is answering
-    /// (and so cannot be evicted).
-    fn waiting_since(&self) -> Option<u64> {
+    /// How stale the connection is as a waiting one; `None` while it is answering (and so
+    /// cannot be evicted).
+    fn staleness(&self) -> Option<Staleness> {
         let answering = self.answering.load(Ordering::Relaxed) > 0;
         let writing = self.write_blocked.load(Ordering::Relaxed);
-        (!answering && !writing).then(|| self.waiting_since.load(Ordering::Relaxed))
+        (!answering && !writing).then(|| Staleness {
+            sent_nothing: !self.request_started.load(Ordering::Relaxed),
+            waiting_since: self.waiting_since.load(Ordering::Relaxed),
+        })
     }
 
     fn mark_waiting(&self) {

@@ -94,13 +94,15 @@ impl ServerOptions {
 
     /// How many connections are open at once. The server keeps accepting at the cap, so a
     /// client never waits behind connections that may never send a request: a new connection
-    /// takes the slot of the one that has waited longest for a request (still sending its
-    /// headers or its TLS handshake, or idle between requests on a kept-alive connection),
-    /// which is closed. A connection whose request has arrived is never closed this way while
-    /// it is answered; when every connection is being answered, the new one is refused
-    /// (closed at once). So clients that never finish their headers, however many, cannot
-    /// starve a scraper, which sends its request as soon as it connects. Values under 1 are
-    /// raised to 1. Default 64 ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// takes the slot of one still waiting for its request, which is closed: first one
+    /// stalled partway through its request line and headers, else one that has sent nothing
+    /// yet (just connected, in its TLS handshake, or idle between requests on a kept-alive
+    /// connection) once it has had 100 ms to start its request, the longest waiting first. A
+    /// connection whose request has arrived is never closed this way while it is answered;
+    /// when every connection is being answered, the new one is refused (closed at once). So
+    /// clients that never finish their headers, however many, cannot starve a scraper, which
+    /// sends its request as soon as it connects. Values under 1 are raised to 1. Default 64
+    /// ([`DEFAULT_MAX_CONNECTIONS`]).
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit.max(1);
         self

@@ -23,8 +23,8 @@
 //!   choosing.
 //! - [`ServerOptions`] holds the limits, each with its default: header-read timeout 5 s,
 //!   request body limit 64 KiB (bodies are never read), header limit 16 KiB, 64 connections
-//!   (at the cap, a new connection takes the slot of the one waiting longest for a request;
-//!   one being answered is never closed), listen backlog 1024, shutdown drain 5 s;
+//!   (at the cap, a new connection takes the slot of one still waiting for its request, the
+//!   stalest; one being answered is never closed), listen backlog 1024, shutdown drain 5 s;
 //!   and, with the `tls` cargo feature, the certificate to serve HTTPS with ([`TlsFiles`],
 //!   `TlsConfig`), matching Prometheus's `scheme: https` and `tls_config`.
 //! - [`ScrapeAuth`] is the optional bearer token and basic credentials every route but

@@ -7,6 +7,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
 
+/// No grace for connections that have sent nothing (admission itself never looks at it).
+const NO_GRACE: Duration = Duration::ZERO;
+
+/// A grace no test outlasts.
+const LONG_GRACE: Duration = Duration::from_secs(3600);
+
 /// Whether `slot` has been evicted (its task would close its connection now).
 fn evicted(slot: &mut Slot) -> bool {
     (&mut slot.evicted).now_or_never().is_some()
@@ -14,7 +20,7 @@ fn evicted(slot: &mut Slot) -> bool {
 
 #[test]
 fn admits_up_to_the_cap_and_gives_a_slot_back_on_drop() {
-    let slots = Slots::new(2);
+    let slots = Slots::new(2, NO_GRACE);
     let mut first = slots.admit().expect("a free slot");
     let mut second = slots.admit().expect("a free slot");
     assert_eq!(slots.held(), 2);
@@ -27,7 +33,7 @@ fn admits_up_to_the_cap_and_gives_a_slot_back_on_drop() {
 
 #[test]
 fn at_the_cap_the_connection_waiting_longest_is_evicted() {
-    let slots = Slots::new(2);
+    let slots = Slots::new(2, NO_GRACE);
     let mut oldest = slots.admit().unwrap();
     let mut newer = slots.admit().unwrap();
     let _newest = slots.admit().expect("admitted by evicting one");
@@ -41,7 +47,7 @@ fn at_the_cap_the_connection_waiting_longest_is_evicted() {
 
 #[test]
 fn an_answering_connection_is_never_evicted_and_past_that_newcomers_are_refused() {
-    let slots = Slots::new(2);
+    let slots = Slots::new(2, NO_GRACE);
     let mut answering = slots.admit().unwrap();
     answering.activity().answering();
     let mut waiting = slots.admit().unwrap();
@@ -56,7 +62,7 @@ fn an_answering_connection_is_never_evicted_and_past_that_newcomers_are_refused(
 
 #[test]
 fn waiting_is_counted_from_the_end_of_the_last_answer() {
-    let slots = Slots::new(2);
+    let slots = Slots::new(2, NO_GRACE);
     // Admitted first, but answering while the second arrives: once answered, it has been
     // waiting for its next request for less time than the second has.
     let mut kept_alive = slots.admit().unwrap();
@@ -70,8 +76,28 @@ fn waiting_is_counted_from_the_end_of_the_last_answer() {
 }
 
 #[test]
+fn a_connection_stalled_mid_request_goes_before_one_that_has_sent_nothing() {
+    let slots = Slots::new(2, NO_GRACE);
+    // Just connected (a scraper's request may be on its way), or idle on a kept-alive
+    // connection: sent nothing yet.
+    let mut sent_nothing = slots.admit().unwrap();
+    let mut stalled = slots.admit().unwrap();
+    stalled.activity().received();
+    let mut newcomer = slots.admit().unwrap();
+    assert!(evicted(&mut stalled), "the one stuck in the middle of a request goes first");
+    assert!(!evicted(&mut sent_nothing));
+    // Answered, a connection waits for its next request having sent nothing of it.
+    newcomer.activity().received();
+    newcomer.activity().answering();
+    newcomer.activity().answered();
+    let _next = slots.admit().unwrap();
+    assert!(evicted(&mut sent_nothing), "the two have sent nothing: the older goes");
+    assert!(!evicted(&mut newcomer));
+}
+
+#[test]
 fn a_response_the_socket_has_not_taken_yet_keeps_the_connection_answering() {
-    let slots = Slots::new(1);
+    let slots = Slots::new(1, NO_GRACE);
     let mut writing = slots.admit().unwrap();
     writing.activity().set_write_blocked(true);
     assert!(slots.admit().is_none());
@@ -91,7 +117,7 @@ impl Drop for DropFlag {
 
 #[tokio::test]
 async fn hold_runs_the_connection_until_evicted_then_drops_it() {
-    let slots = Slots::new(1);
+    let slots = Slots::new(1, NO_GRACE);
     let slot = slots.admit().unwrap();
     let dropped = Arc::new(AtomicBool::new(false));
     let flag = DropFlag(Arc::clone(&dropped));
@@ -112,7 +138,7 @@ async fn hold_runs_the_connection_until_evicted_then_drops_it() {
 
 #[tokio::test]
 async fn hold_gives_the_slot_back_when_the_connection_ends() {
-    let slots = Slots::new(1);
+    let slots = Slots::new(1, NO_GRACE);
     let slot = slots.admit().unwrap();
     slot.hold(async {}).await;
     assert_eq!(slots.held(), 0);
@@ -120,7 +146,7 @@ async fn hold_gives_the_slot_back_when_the_connection_ends() {
 
 #[tokio::test]
 async fn tracked_io_reports_output_the_peer_has_not_taken() {
-    let slots = Slots::new(1);
+    let slots = Slots::new(1, NO_GRACE);
     let mut slot = slots.admit().unwrap();
     let (ours, mut peer) = tokio::io::duplex(8);
     let mut io = TrackedIo::new(ours, slot.activity());
@@ -137,9 +163,22 @@ async fn tracked_io_reports_output_the_peer_has_not_taken() {
     assert!(evicted(&mut slot));
 }
 
+#[tokio::test]
+async fn tracked_io_reports_bytes_of_a_request_arriving() {
+    let slots = Slots::new(1, NO_GRACE);
+    let slot = slots.admit().unwrap();
+    let (ours, mut peer) = tokio::io::duplex(64);
+    let mut io = TrackedIo::new(ours, slot.activity());
+    assert!(slot.activity.staleness().unwrap().sent_nothing);
+    peer.write_all(b"GET /met").await.unwrap();
+    let mut head = [0; 8];
+    io.read_exact(&mut head).await.unwrap();
+    assert!(!slot.activity.staleness().unwrap().sent_nothing);
+}
+
 #[test]
 fn tracked_service_answers_from_the_headers_to_the_end_of_the_body() {
-    let slots = Slots::new(1);
+    let slots = Slots::new(1, NO_GRACE);
     let mut slot = slots.admit().unwrap();
     let service = TrackedService::new(crate::exporter::Endpoints::default(), slot.activity());
     let request = hyper::Request::get("/health").body(()).unwrap();
@@ -150,4 +189,49 @@ fn tracked_service_answers_from_the_headers_to_the_end_of_the_body() {
     drop(response);
     let _newcomer = slots.admit().expect("answered: evictable again");
     assert!(evicted(&mut slot));
+}
+
+#[test]
+fn room_to_accept_unless_only_silent_connections_within_their_grace_could_make_it() {
+    let slots = Slots::new(2, LONG_GRACE);
+    assert_eq!(slots.room(), None, "a free slot");
+    let first = slots.admit().unwrap();
+    let second = slots.admit().unwrap();
+    let grace_ends = slots.room().expect("two silent connections within their grace");
+    let first_waiting_since = first.activity.staleness().unwrap().waiting_since;
+    assert_eq!(
+        grace_ends,
+        slots.shared.epoch + Duration::from_nanos(first_waiting_since) + LONG_GRACE
+    );
+    // One stalled partway through its request can be evicted at once.
+    second.activity().received();
+    assert_eq!(slots.room(), None);
+    // Both answering: accept, to refuse.
+    second.activity().answering();
+    first.activity().answering();
+    assert_eq!(slots.room(), None);
+    assert!(slots.admit().is_none());
+}
+
+#[test]
+fn a_silent_connection_past_its_grace_makes_room() {
+    let slots = Slots::new(1, NO_GRACE);
+    let mut silent = slots.admit().unwrap();
+    assert_eq!(slots.room(), None);
+    let _newcomer = slots.admit().unwrap();
+    assert!(evicted(&mut silent));
+}
+
+#[test]
+fn room_made_is_told_of_a_slot_given_back_and_of_a_silent_connection_starting() {
+    let slots = Slots::new(2, LONG_GRACE);
+    let first = slots.admit().unwrap();
+    let _second = slots.admit().unwrap();
+    assert!(slots.room_made().now_or_never().is_none(), "nothing happened yet");
+    first.activity().received();
+    assert!(slots.room_made().now_or_never().is_some(), "a request started");
+    first.activity().received();
+    assert!(slots.room_made().now_or_never().is_none(), "told once per request");
+    drop(first);
+    assert!(slots.room_made().now_or_never().is_some(), "a slot given back");
 }

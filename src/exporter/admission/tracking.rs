@@ -1,7 +1,8 @@
 //! How a served connection keeps its slot's [`Activity`] current: [`TrackedService`] marks it
 //! answering from the moment hyper has a request's complete headers (when it calls the
-//! service) until the response body is done, and [`TrackedIo`] keeps it answering while the
-//! socket has not taken all of the response yet.
+//! service) until the response body is done, and [`TrackedIo`] reports the bytes of a request
+//! arriving and keeps the connection answering while the socket has not taken all of the
+//! response yet.
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
@@ -93,9 +94,9 @@ impl Drop for Answer {
     }
 }
 
-/// A connection's stream (TCP, or TLS over TCP) that reports whether output is held up: hyper
-/// lets go of a response body once it has the last bytes, which may still be waiting for a
-/// slow client to take them; until it has, the connection is still answering.
+/// A connection's stream (TCP, or TLS over TCP) that reports bytes arriving and whether output
+/// is held up: hyper lets go of a response body once it has the last bytes, which may still
+/// be waiting for a slow client to take them; until it has, the connection is still answering.
 #[derive(Debug)]
 pub(in crate::exporter) struct TrackedIo<I> {
     io: I,
@@ -119,7 +120,12 @@ impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.received();
+        }
+        poll
     }
 }
 
