@@ -1,5 +1,5 @@
 //! Parity with the skills metrics exporter (reference system 000), through
-//! `examples/skills_exporter.rs`:
+//! `examples/skills_exporter/`:
 //! - the example binary, run on a free port, serves the reference's five families over HTTP with
 //!   the reference's types, HELP texts, labels and buckets, and exact values for its 8 × 100 000
 //!   recordings; `promtool check metrics` finds exactly one problem, the reference's own gauge
@@ -14,9 +14,13 @@
 
 mod common;
 
-#[allow(dead_code)] // the example's `main` and command line are not used here
-#[path = "../examples/skills_exporter.rs"]
-mod skills;
+// The example's exporter and workload, compiled into this test to drive them in process.
+#[allow(dead_code)]
+#[path = "../examples/skills_exporter/exporter.rs"]
+mod exporter;
+#[allow(dead_code)]
+#[path = "../examples/skills_exporter/workload.rs"]
+mod workload;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
@@ -24,9 +28,10 @@ use std::process::Stdio;
 use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use common::{Exposition, KillOnDrop, free_port, http_get, parse, promtool_check_metrics};
+use exporter::SkillsExporter;
 use flowmeter::app::AppMetricError;
 use flowmeter::{ConfigError, Error};
-use skills::{SKILLS, SkillsExporter};
+use workload::SKILLS;
 
 /// The reference's families: name, `# TYPE`, `# HELP` text and label names (sorted).
 const FAMILIES: [(&str, &str, &str, &[&str]); 5] = [

@@ -13,7 +13,7 @@
 //! scrape and evaluation) loads every rule file `flowmeter_cli` generates for `flowmeter` and
 //! for `tta`, alerts included. Within 90 s of the start:
 //! - every target is up;
-//! - every query of `examples/skills_exporter.queries.yml`, `examples/session_tracker/queries.yml`
+//! - every query of `examples/skills_exporter/queries.yml`, `examples/session_tracker/queries.yml`
 //!   and `examples/automation_platform/queries.yml`, every panel expression of
 //!   `examples/session_tracker/grafana-dashboard.json`, and every recording rule returns at
 //!   least one series, none of them NaN or infinite, and a rate (an expression built on
@@ -45,7 +45,7 @@ const LIMIT: Duration = Duration::from_secs(90);
 /// The reference queries, one file per system that ships queries (format: `queries: [{name,
 /// expr, source}]`), relative to the workspace root.
 const QUERY_FILES: [&str; 3] = [
-    "examples/skills_exporter.queries.yml",
+    "examples/skills_exporter/queries.yml",
     "examples/session_tracker/queries.yml",
     "examples/automation_platform/queries.yml",
 ];
