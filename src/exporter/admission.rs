@@ -10,7 +10,9 @@
 //! connection), and of those the one that has been waiting the longest. A connection that has
 //! sent nothing is first given [`SILENCE_GRACE`] to start its request: while the only
 //! connections that could make room are within theirs, the server accepts nothing (a burst of
-//! scrapers' connections can take tens of milliseconds each to send its request). A
+//! scrapers' connections can take tens of milliseconds each to send its request). Not under
+//! attack, though: for ten graces after evicting a connection, the server waits for no grace,
+//! since slow clients arriving faster than graces end would otherwise set its pace. A
 //! connection that is answering is never evicted. When every connection is answering, the new
 //! one is refused: closed at once, rather than left queued for seconds behind clients that
 //! may never finish.
@@ -40,11 +42,13 @@ use tokio::sync::{Notify, oneshot};
 
 pub(super) use tracking::{TrackedIo, TrackedService};
 
-/// How long a connection that has sent nothing yet is safe from eviction: a client that has
-/// just connected is most likely about to send its request, unlike one that stopped partway
-/// through it. A flood of connections that never send anything is admitted at the cap's
-/// number of connections per grace (640 a second with the default 64).
+/// How long a connection that has sent nothing yet is safe from eviction, unless the server is
+/// under attack: a client that has just connected is most likely about to send its request,
+/// unlike one that stopped partway through it.
 pub(super) const SILENCE_GRACE: Duration = Duration::from_millis(100);
+
+/// How many graces the server counts itself under attack after evicting a connection.
+const GRACES_UNDER_ATTACK: u32 = 10;
 
 /// The connection slots of one server: at most `capacity` connections hold one at once.
 #[derive(Debug, Clone)]
@@ -69,6 +73,8 @@ struct Table {
     next_id: u64,
     /// By admission order, which breaks ties between connections waiting since the same instant.
     held: BTreeMap<u64, Held>,
+    /// When a connection was last evicted, since the epoch.
+    last_eviction: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -94,15 +100,20 @@ impl Slots {
 
     /// Whether to accept a connection now: `None` when there is a free slot, a connection to
     /// evict, or every connection is answering (the new one will be refused). `Some(instant)`
-    /// while every slot is held and the only connections that could make room have sent
-    /// nothing yet and are within their grace, the first of which ends at `instant`: accept
-    /// nothing until then, or until [`room_made`](Self::room_made).
+    /// while every slot is held, the server is not under attack, and the only connections
+    /// that could make room have sent nothing yet and are within their grace, the first of
+    /// which ends at `instant`: accept nothing until then, or until
+    /// [`room_made`](Self::room_made).
     pub(super) fn room(&self) -> Option<Instant> {
         let table = self.lock();
         if table.held.len() < self.shared.capacity {
             return None;
         }
         let now = self.shared.epoch.elapsed();
+        let attack_ends = |evicted_at| evicted_at + self.shared.grace * GRACES_UNDER_ATTACK;
+        if table.last_eviction.is_some_and(|evicted_at| now < attack_ends(evicted_at)) {
+            return None;
+        }
         let mut first_grace_end = None;
         for staleness in table.held.values().filter_map(|held| held.activity.staleness()) {
             if !staleness.sent_nothing {
@@ -138,6 +149,7 @@ impl Slots {
                 .min()?;
             // Dropping its sender wakes the evicted connection's task, which closes it.
             table.held.remove(&stalest.1);
+            table.last_eviction = Some(self.shared.epoch.elapsed());
         }
         let id = table.next_id;
         table.next_id += 1;

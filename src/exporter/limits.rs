@@ -97,12 +97,13 @@ impl ServerOptions {
     /// takes the slot of one still waiting for its request, which is closed: first one
     /// stalled partway through its request line and headers, else one that has sent nothing
     /// yet (just connected, in its TLS handshake, or idle between requests on a kept-alive
-    /// connection) once it has had 100 ms to start its request, the longest waiting first. A
-    /// connection whose request has arrived is never closed this way while it is answered;
-    /// when every connection is being answered, the new one is refused (closed at once). So
-    /// clients that never finish their headers, however many, cannot starve a scraper, which
-    /// sends its request as soon as it connects. Values under 1 are raised to 1. Default 64
-    /// ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// connection), the longest waiting first. One that has sent nothing is first given 100 ms
+    /// to start its request, the server accepting nothing meanwhile, except within a second of
+    /// an eviction (slow clients are arriving). A connection whose request has arrived is
+    /// never closed this way while it is answered; when every connection is being answered,
+    /// the new one is refused (closed at once). So clients that never finish their headers,
+    /// however many, cannot starve a scraper, which sends its request as soon as it connects.
+    /// Values under 1 are raised to 1. Default 64 ([`DEFAULT_MAX_CONNECTIONS`]).
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit.max(1);
         self

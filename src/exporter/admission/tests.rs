@@ -235,3 +235,14 @@ fn room_made_is_told_of_a_slot_given_back_and_of_a_silent_connection_starting() 
     drop(first);
     assert!(slots.room_made().now_or_never().is_some(), "a slot given back");
 }
+
+#[test]
+fn under_attack_the_server_waits_for_no_grace() {
+    let slots = Slots::new(1, LONG_GRACE);
+    let mut silent = slots.admit().unwrap();
+    assert!(slots.room().is_some(), "a silent connection within its grace");
+    // Admitted anyway (as when a silent connection was seen stalling): an eviction.
+    let _newcomer = slots.admit().unwrap();
+    assert!(evicted(&mut silent));
+    assert_eq!(slots.room(), None, "evicting: under attack, so no grace is waited for");
+}
