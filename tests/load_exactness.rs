@@ -338,7 +338,7 @@ fn run(load: Load) -> Outcome {
     let last = scrape(addr);
     let delta = |name: &str, site: &str, status: &str| {
         let labels = [("primitive_name", site), ("status", status)];
-        last.sum(name, &labels) - baseline.value(name, &labels)
+        last.sum(name, &labels) - baseline.sum(name, &labels)
     };
     let mut outcome = Outcome { scrapes_during_load, report, lost: 0, mismatches: vec![], elapsed };
     for ((site, status), expected) in load.expected() {
