@@ -66,7 +66,7 @@ async fn serve(
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(options.max_header_bytes);
     let graceful = GracefulShutdown::new();
-    // Kept until the drain below is over: dropping the slots would close every connection.
+    // Who holds the connection slots; each connection's task keeps the table alive with it.
     let slots = Slots::new(options.max_connections, SILENCE_GRACE);
     #[cfg(feature = "tls")]
     let tls = options.tls.as_ref().map(super::tls::TlsConfig::acceptor);
@@ -130,7 +130,6 @@ async fn serve(
             "flowmeter metrics endpoint: closing connections still open after the shutdown timeout"
         );
     }
-    drop(slots);
 }
 
 /// What serving one accepted connection needs.

@@ -167,7 +167,7 @@ impl Slots {
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {
-        // Every change to the table is a single insert or remove: consistent after a panic.
+        // Every change to the table is one insert, remove or store: consistent after a panic.
         self.shared.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -213,7 +213,7 @@ impl Drop for Slot {
 }
 
 /// What a connection is doing, as its slot sees it: written by the connection's task, read by
-/// [`Slots::admit`] when it looks for a connection to evict.
+/// [`Slots::room`] and [`Slots::admit`] when they look for a connection to evict.
 #[derive(Debug)]
 pub(super) struct Activity {
     epoch: Instant,
