@@ -149,8 +149,16 @@ fn call_sites_export_zero_series_before_their_first_call() {
     for status in ["success", "error", "panic", "cancelled"] {
         let labels = [("primitive_name", "never_called"), ("status", status)];
         assert_eq!(scraped.value(EXECUTIONS, &labels), 0.0);
-        assert_eq!(scraped.value(DURATION_COUNT, &labels), 0.0);
     }
+    // The series budget at rest (README, "Metrics"): the duration histogram of `success`
+    // only; another status's appears with its first execution.
+    let success = [("primitive_name", "never_called"), ("status", "success")];
+    assert_eq!(scraped.value(DURATION_COUNT, &success), 0.0);
+    let durations = scraped.find(DURATION_COUNT, &[("primitive_name", "never_called")]);
+    assert_eq!(durations.len(), 1, "{durations:?}");
+    let series =
+        scraped.samples.iter().filter(|s| s.label("primitive_name") == Some("never_called"));
+    assert_eq!(series.count(), 4 + 15 + 1 + 2 + 1, "counter, buckets, +Inf, sum and count, gauge");
     assert_eq!(scraped.value(ACTIVE, &[("primitive_name", "never_called")]), 0.0);
 }
 

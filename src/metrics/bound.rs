@@ -2,13 +2,21 @@
 //! optional in-flight gauge handle) for a fixed attribute set (bound lazily by
 //! [`super::lazy_bound`]).
 //!
+//! The series budget of one attribute set at rest (README, "Metrics"): the counter of every
+//! status (4 series, so rates and error ratios are never empty), the duration histogram of
+//! `success` (the boundaries, `+Inf`, `_sum`, `_count`) and the in-flight gauge: 23 series
+//! with the default 15 boundaries. The duration series of `error`, `panic` and `cancelled`
+//! are bound at their status's first execution: at rest they would only be zeros (18 series
+//! each) that no query needs, since a latency quantile over no observations has no value
+//! anyway.
+//!
 //! Static call sites (`#[instrumented]`) and runtime-named primitives and workflows share
 //! this: whatever the name's origin, a recorded execution is a few atomic adds on a stripe of
 //! the calling thread's own ([`super::stripes`]), handed to the SDK's handles in batches.
 //! Every bound set is listed in [`LIVE`], so a collection can flush them all first
 //! ([`flush_all`]).
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
@@ -25,6 +33,10 @@ use super::stripes::{Pending, Stripes};
 #[derive(Debug)]
 pub(crate) struct Bound {
     by_status: [StatusHandles; 4],
+    /// The duration instrument and the set's attributes, to bind a status's duration series
+    /// at its first execution.
+    duration: Histogram<f64>,
+    attrs: Vec<KeyValue>,
     active: Option<BoundUpDownCounter<i64>>,
     stripes: Stripes,
     /// `status="error"` by `error_type`, for the sets that label errors with their type.
@@ -34,12 +46,14 @@ pub(crate) struct Bound {
 #[derive(Debug)]
 struct StatusHandles {
     count: BoundCounter<u64>,
-    duration: BoundHistogram<f64>,
+    /// Bound with the counter for `success`, at the first execution for the other statuses.
+    duration: OnceLock<BoundHistogram<f64>>,
 }
 
 impl Bound {
-    /// Binds `executions` and `duration` to `attrs` + `status` for each status, and `active`
-    /// (when given) to `attrs`. Errors are counted under `status="error"` alone; see
+    /// Binds `executions` to `attrs` + `status` for each status, `duration` for `success`
+    /// (the other statuses' duration series at their first execution), and `active` (when
+    /// given) to `attrs`. Errors are counted under `status="error"` alone; see
     /// [`Bound::with_error_types`].
     pub(crate) fn new(
         executions: &Counter<u64>,
@@ -49,11 +63,16 @@ impl Bound {
     ) -> Self {
         let by_status = Status::ALL.map(|status| StatusHandles {
             count: executions.bind(&with_status(&attrs, status)),
-            duration: duration.bind(&with_status(&attrs, status)),
+            duration: match status {
+                Status::Success => OnceLock::from(duration.bind(&with_status(&attrs, status))),
+                _ => OnceLock::new(),
+            },
         });
         Bound {
             by_status,
+            duration: duration.clone(),
             active: active.map(|a| a.bind(&attrs)),
+            attrs,
             stripes: Stripes::new(),
             error_types: None,
         }
@@ -110,9 +129,17 @@ impl Bound {
     #[cold]
     #[inline(never)]
     fn record(&self, status: Status, seconds: f64) {
-        let handles = &self.by_status[status.index()];
-        handles.count.add(1);
-        handles.duration.record(seconds);
+        self.by_status[status.index()].count.add(1);
+        self.duration_of(status.index()).record(seconds);
+    }
+
+    /// The duration handle of the status at `index`, bound now if this is its first
+    /// execution.
+    #[inline]
+    fn duration_of(&self, index: usize) -> &BoundHistogram<f64> {
+        self.by_status[index]
+            .duration
+            .get_or_init(|| self.duration.bind(&with_status(&self.attrs, Status::ALL[index])))
     }
 
     /// Hands a stripe's buffered executions to the SDK's counters and histograms.
@@ -121,7 +148,7 @@ impl Bound {
         let mut counts = [0_u64; Status::ALL.len()];
         for (status, seconds) in pending.take() {
             counts[status] += 1;
-            self.by_status[status].duration.record(seconds);
+            self.duration_of(status).record(seconds);
         }
         for (handles, count) in self.by_status.iter().zip(counts) {
             if count > 0 {

@@ -11,6 +11,7 @@ pub(crate) mod error_types;
 pub(crate) mod failures;
 mod instruments;
 pub(crate) mod lazy_bound;
+pub(crate) mod limits;
 mod objective;
 pub(crate) mod outcome;
 pub(crate) mod recording;

@@ -59,6 +59,8 @@ impl TelemetryBuilder {
             .build();
         let tracer_provider = tracer.with_resource(resource).build();
 
+        // Before any of flowmeter's instruments exists (the view reads the limits then).
+        crate::metrics::limits::declare_own(&config.namespace, self.cardinality_limit);
         let pipeline = Pipeline::new(
             config.enabled,
             config.namespace.clone(),
