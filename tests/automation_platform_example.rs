@@ -18,16 +18,16 @@ mod api_client;
 #[allow(dead_code)]
 #[path = "../examples/automation_platform/audit_agent.rs"]
 mod audit_agent;
+#[path = "automation_platform/expected.rs"]
+mod expected;
 #[allow(dead_code)]
 #[path = "../examples/automation_platform/file_watcher.rs"]
 mod file_watcher;
+#[path = "automation_platform/in_process.rs"]
+mod in_process;
 #[allow(dead_code)]
 #[path = "../examples/automation_platform/safe_async_bridge.rs"]
 mod safe_async_bridge;
-#[path = "automation_platform/expected.rs"]
-mod expected;
-#[path = "automation_platform/in_process.rs"]
-mod in_process;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
