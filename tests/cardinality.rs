@@ -339,6 +339,9 @@ fn the_overflow_is_logged_once_per_metric_with_the_setting_to_raise() {
     assert_overflowed(&family, 5, 50.0);
     let warning = &overflow_warnings(&family)[0];
     assert_eq!(warning.field("kept_series"), Some("5"));
+    // Counted once too, however many scrapes saw it.
+    let reached = [("metric_name", family.as_str()), ("reason", "cardinality_limit")];
+    assert_eq!(scrape().value("flowmeter_measurements_rejected_total", &reached), 1.0);
     assert!(warning.message.contains("TelemetryBuilder::cardinality_limit"), "{warning:?}");
 
     // A metric within its limit never warns.

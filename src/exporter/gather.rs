@@ -8,6 +8,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 
 use prometheus::proto::{MetricFamily, MetricType};
 
+use crate::metrics::rejected::{self, Rejection};
 use crate::pipeline::Pipeline;
 
 /// The families of `pipeline`'s registry that the text encoder writes: the registry's
@@ -55,7 +56,8 @@ const OVERFLOW_LABEL: &str = "otel_metric_overflow";
 /// would otherwise log on every scrape) for the life of the process.
 static WARNED_OVERFLOW: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
 
-/// Logs a warning the first time each family is seen with an overflow series
+/// Logs a warning, and counts it in `ns_measurements_rejected_total{metric_name,
+/// reason="cardinality_limit"}`, the first time each family is seen with an overflow series
 /// (`otel_metric_overflow="true"`): label sets were folded together, so a label is fed more
 /// values than the limit allows (often an unbounded one: ids, URLs, user names). Returns the
 /// names it warned about, for tests.
@@ -90,6 +92,7 @@ fn warn_overflowed_once(families: &[MetricFamily]) -> Vec<String> {
              TelemetryBuilder::cardinality_limit (default {default}). Logged once per metric.",
             default = crate::pipeline::cardinality::DEFAULT_CARDINALITY_LIMIT,
         );
+        rejected::count_quietly(name, Rejection::CardinalityLimit);
         warned_now.push(name.to_owned());
     }
     warned_now

@@ -10,7 +10,8 @@
 //! gets headroom for the ones built at run time. Instruments whose labels a user's data can
 //! feed (LLM models, app metrics) keep the pipeline default.
 //!
-//! A limit costs nothing until label sets exist: the SDK allocates per series kept.
+//! A limit is paid partly up front: the SDK sizes each instrument's table for it (about 40
+//! bytes a slot), the series themselves as they appear.
 
 use super::catalog::{self, MetricDef};
 use crate::pipeline::cardinality;
@@ -20,8 +21,11 @@ use crate::pipeline::cardinality;
 const SETS_PER_CALLSITE: usize = 8;
 
 /// Label sets kept beyond the call sites for what is only named at run time: primitives,
-/// workflows and caches built by the program (each with its statuses) and error types.
-pub(crate) const RUNTIME_HEADROOM: usize = 20_000;
+/// workflows and caches built by the program (each with its statuses: about a thousand
+/// names) and error types. Not more: the SDK sizes an instrument's table for its limit when
+/// the instrument is created (about 40 bytes a slot, `tests/cardinality.rs`), so headroom is
+/// paid up front by every program.
+pub(crate) const RUNTIME_HEADROOM: usize = 4_000;
 
 /// Flowmeter's instruments whose label values come from the program's code.
 const OWN: [&MetricDef; 10] = [

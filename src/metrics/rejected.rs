@@ -25,6 +25,9 @@ pub(crate) enum Rejection {
     LabelValue,
     /// Not one value per declared label.
     LabelCount,
+    /// The instrument reached its cardinality limit: further label sets are folded into the
+    /// overflow series (counted once per metric, when a scrape first sees it).
+    CardinalityLimit,
 }
 
 impl Rejection {
@@ -36,16 +39,13 @@ impl Rejection {
             Rejection::OutOfRange => "out_of_range",
             Rejection::LabelValue => "label_value",
             Rejection::LabelCount => "label_count",
+            Rejection::CardinalityLimit => "cardinality_limit",
         }
     }
 }
 
-static WARNED: LazyLock<Mutex<HashSet<(String, Rejection)>>> = LazyLock::new(Default::default);
-
-/// Counts one refused measurement of `metric` (its declared or catalog name) and logs the
-/// first refusal of each `(metric, reason)`. Does nothing to the count while telemetry is off
-/// or not installed; the caller still gets its error.
-pub(crate) fn count(metric: &str, reason: Rejection, detail: &dyn std::fmt::Display) {
+/// Counts one refusal of `metric` without logging, for a caller that logs its own message.
+pub(crate) fn count_quietly(metric: &str, reason: Rejection) {
     let Some(instruments) = super::instruments::EXECUTIONS.get() else { return };
     instruments.measurements_rejected.add(
         1,
@@ -54,6 +54,18 @@ pub(crate) fn count(metric: &str, reason: Rejection, detail: &dyn std::fmt::Disp
             KeyValue::new(keys::REASON, reason.as_str()),
         ],
     );
+}
+
+static WARNED: LazyLock<Mutex<HashSet<(String, Rejection)>>> = LazyLock::new(Default::default);
+
+/// Counts one refused measurement of `metric` (its declared or catalog name) and logs the
+/// first refusal of each `(metric, reason)`. Does nothing to the count while telemetry is off
+/// or not installed; the caller still gets its error.
+pub(crate) fn count(metric: &str, reason: Rejection, detail: &dyn std::fmt::Display) {
+    if super::instruments::EXECUTIONS.get().is_none() {
+        return;
+    }
+    count_quietly(metric, reason);
     let first =
         WARNED.lock().unwrap_or_else(PoisonError::into_inner).insert((metric.to_owned(), reason));
     if first {

@@ -281,7 +281,7 @@ impl TelemetryBuilder {
     /// the OpenTelemetry SDK's). Application metrics can declare their own. flowmeter's own
     /// execution, workflow, cache and retry instruments, whose label values come from the
     /// program's code, size theirs from the `#[instrumented]` call sites linked in (8 label
-    /// sets each) plus 20 000 for primitives built at run time, never below this default, so a
+    /// sets each) plus 4 000 for primitives built at run time, never below this default, so a
     /// big service never loses a call site to the overflow series. `install` rejects 0 and
     /// values above
     /// [`MAX_CARDINALITY_LIMIT`](crate::telemetry::MAX_CARDINALITY_LIMIT).

@@ -33,6 +33,6 @@ pub const METRIC_NAME: &str = "metric_name";
 /// The OpenTelemetry signal of an export: `traces` or `metrics`.
 pub const SIGNAL: &str = "signal";
 /// Why a measurement was refused: `not_finite`, `negative`, `out_of_range`,
-/// `label_value`, `label_count`; why an OTLP export failed: `timeout`, `shutdown`,
+/// `label_value`, `label_count`, `cardinality_limit`; why an OTLP export failed: `timeout`, `shutdown`,
 /// `export_error`; why a scrape was refused: `missing`, `scheme`, `invalid`.
 pub const REASON: &str = "reason";
