@@ -102,12 +102,7 @@ impl Bound {
     }
 
     #[inline]
-    pub(crate) fn exit(&self, status: Status, error_type: Option<&'static str>, seconds: f64) {
-        if let (Status::Error, Some(error_type), Some(error_types)) =
-            (status, error_type, &self.error_types)
-        {
-            return self.exit_typed_error(error_types, error_type, seconds);
-        }
+    pub(crate) fn exit(&self, status: Status, seconds: f64) {
         match self.stripes.finish(status, seconds) {
             Ok(None) => {}
             Ok(Some(mut full)) => self.hand_over(&mut full),
@@ -115,13 +110,17 @@ impl Bound {
         }
     }
 
-    /// Records an errored execution under its `error_type`, straight into the SDK: the rare
-    /// path, kept out of the inlined one.
+    /// Ends an errored execution whose error has a type: under its `error_type`, straight
+    /// into the SDK, where the set labels errors by type; else as any other error.
     #[cold]
-    #[inline(never)]
-    fn exit_typed_error(&self, error_types: &ErrorTypes, error_type: &'static str, seconds: f64) {
-        self.stripes.end_unbuffered();
-        error_types.record(error_type, seconds);
+    pub(crate) fn exit_error(&self, error_type: &'static str, seconds: f64) {
+        match &self.error_types {
+            Some(error_types) => {
+                self.stripes.end_unbuffered();
+                error_types.record(error_type, seconds);
+            }
+            None => self.exit(Status::Error, seconds),
+        }
     }
 
     /// Records one execution straight into the SDK (its stripe was taken; the stripe
