@@ -92,7 +92,7 @@ fn warn_overflowed_once(families: &[MetricFamily]) -> Vec<String> {
              TelemetryBuilder::cardinality_limit (default {default}). Logged once per metric.",
             default = crate::pipeline::cardinality::DEFAULT_CARDINALITY_LIMIT,
         );
-        rejected::count_quietly(name, Rejection::CardinalityLimit);
+        let _ = rejected::count_quietly(name, Rejection::CardinalityLimit);
         warned_now.push(name.to_owned());
     }
     warned_now

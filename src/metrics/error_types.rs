@@ -64,22 +64,26 @@ impl ErrorTypes {
     /// Records one errored execution of type `error_type` lasting `seconds`.
     pub(crate) fn record(&self, error_type: &'static str, seconds: f64) {
         let seen = self.seen.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(handles) = find(&seen, error_type) {
-            return handles.record(seconds);
+        if let Some(index) = position(&seen, error_type) {
+            return seen[index].1.record(seconds);
         }
         drop(seen);
+        // A new type (or one another thread bound meanwhile): bind it, or past the limit fold
+        // it into `other`.
         let mut seen = self.seen.write().unwrap_or_else(|e| e.into_inner());
-        let error_type = if find(&seen, error_type).is_some() || seen.len() < MAX_ERROR_TYPES {
-            error_type
-        } else {
-            self.warn_once(error_type);
-            OTHER
+        let error_type = match position(&seen, error_type) {
+            Some(_) => error_type,
+            None if seen.len() < MAX_ERROR_TYPES => error_type,
+            None => {
+                self.warn_once(error_type);
+                OTHER
+            }
         };
-        if find(&seen, error_type).is_none() {
-            let handles = self.bind(error_type);
-            seen.push((error_type, handles));
-        }
-        find(&seen, error_type).expect("bound above").record(seconds);
+        let index = position(&seen, error_type).unwrap_or_else(|| {
+            seen.push((error_type, self.bind(error_type)));
+            seen.len() - 1
+        });
+        seen[index].1.record(seconds);
     }
 
     fn bind(&self, error_type: &'static str) -> Handles {
@@ -109,10 +113,36 @@ impl Handles {
     }
 }
 
-/// The handles of `error_type`: compared by pointer first (the same `&'static str` every
+/// Where `error_type` is in `seen`: compared by pointer first (the same `&'static str` every
 /// time from one site), then by content.
-fn find<'a>(seen: &'a [(&'static str, Handles)], error_type: &str) -> Option<&'a Handles> {
-    seen.iter()
-        .find(|(name, _)| std::ptr::eq(*name, error_type) || *name == error_type)
-        .map(|(_, handles)| handles)
+fn position(seen: &[(&'static str, Handles)], error_type: &str) -> Option<usize> {
+    seen.iter().position(|(name, _)| std::ptr::eq(*name, error_type) || *name == error_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+
+    use super::*;
+
+    #[test]
+    fn types_past_the_limit_fold_into_other() {
+        let meter = SdkMeterProvider::builder().build().meter("error_types_test");
+        let types = ErrorTypes::new(
+            &meter.u64_counter("executions").build(),
+            &meter.f64_histogram("duration").build(),
+            Vec::new(),
+        );
+        for i in 0..MAX_ERROR_TYPES + 8 {
+            let name: &'static str = Box::leak(format!("E{i}").into_boxed_str());
+            types.record(name, 0.1);
+            types.record(name, 0.1);
+        }
+        let seen = types.seen.read().unwrap();
+        assert_eq!(seen.len(), MAX_ERROR_TYPES + 1);
+        assert_eq!(seen.last().map(|(name, _)| *name), Some(OTHER));
+        assert_eq!(position(&seen, "E0"), Some(0), "found by content too");
+        assert!(types.warned.load(Ordering::Relaxed));
+    }
 }

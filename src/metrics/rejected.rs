@@ -45,8 +45,9 @@ impl Rejection {
 }
 
 /// Counts one refusal of `metric` without logging, for a caller that logs its own message.
-pub(crate) fn count_quietly(metric: &str, reason: Rejection) {
-    let Some(instruments) = super::instruments::EXECUTIONS.get() else { return };
+/// `false` (nothing counted) while telemetry is off or not installed.
+pub(crate) fn count_quietly(metric: &str, reason: Rejection) -> bool {
+    let Some(instruments) = super::instruments::EXECUTIONS.get() else { return false };
     instruments.measurements_rejected.add(
         1,
         &[
@@ -54,6 +55,7 @@ pub(crate) fn count_quietly(metric: &str, reason: Rejection) {
             KeyValue::new(keys::REASON, reason.as_str()),
         ],
     );
+    true
 }
 
 static WARNED: LazyLock<Mutex<HashSet<(String, Rejection)>>> = LazyLock::new(Default::default);
@@ -62,10 +64,9 @@ static WARNED: LazyLock<Mutex<HashSet<(String, Rejection)>>> = LazyLock::new(Def
 /// first refusal of each `(metric, reason)`. Does nothing to the count while telemetry is off
 /// or not installed; the caller still gets its error.
 pub(crate) fn count(metric: &str, reason: Rejection, detail: &dyn std::fmt::Display) {
-    if super::instruments::EXECUTIONS.get().is_none() {
+    if !count_quietly(metric, reason) {
         return;
     }
-    count_quietly(metric, reason);
     let first =
         WARNED.lock().unwrap_or_else(PoisonError::into_inner).insert((metric.to_owned(), reason));
     if first {
