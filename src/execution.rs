@@ -1,11 +1,14 @@
 //! One execution: the metrics recording and the span of a call, finished together.
 
 use crate::Status;
+use crate::in_span::Scope;
 use crate::metrics::callsite::Callsite;
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;
+use crate::sampling::Decision;
 
-/// One execution of an instrumented call site or primitive: its metrics recording and its span.
+/// One execution of an instrumented call site or primitive: its metrics recording and its
+/// span.
 ///
 /// Dropped without [`Execution::finish`], it marks the span `panic` (while unwinding) or
 /// `cancelled` (a future dropped mid-flight); the [`Recording`] it owns does the same for the
@@ -13,41 +16,59 @@ use crate::metrics::recording::Recording;
 #[derive(Debug)]
 pub struct Execution<'a> {
     recording: Option<Recording<'a>>,
-    span: tracing::Span,
+    scope: Scope,
     finished: bool,
 }
 
 impl<'a> Execution<'a> {
-    /// An execution from a recording (`None` when telemetry is off) and its span, which
-    /// `make_span` builds only when there is a recording.
+    /// An execution of the call `name` from a recording (`None` when telemetry is off) and
+    /// its span, which `make_span` builds only when there is a recording and the call will
+    /// be recorded in a trace (see `sampling`): a call in a trace that is not sampled runs
+    /// without one, its metrics recorded all the same.
     #[inline]
     pub fn new(
         recording: Option<Recording<'a>>,
+        name: &str,
         make_span: impl FnOnce() -> tracing::Span,
     ) -> Self {
-        let span = if recording.is_some() { make_span() } else { tracing::Span::none() };
-        Execution { recording, span, finished: false }
+        let scope = match &recording {
+            None => Scope::none(),
+            Some(_) => match decide(name) {
+                Decision::Span => Scope::span(make_span()),
+                Decision::Skip => Scope::none(),
+                Decision::SkipRoot(context) => Scope::context(context),
+            },
+        };
+        Execution { recording, scope, finished: false }
     }
 
-    /// Starts an execution of `callsite`. `make_span` runs only when telemetry is on.
+    /// Starts an execution of `callsite`. `make_span` runs only when telemetry is on and
+    /// the call will be recorded in a trace.
     #[inline]
     pub fn start(
         callsite: &'static Callsite,
         make_span: impl FnOnce() -> tracing::Span,
     ) -> Execution<'static> {
-        Execution::new(callsite.start(), make_span)
+        Execution::new(callsite.start(), callsite.meta().name, make_span)
     }
 
     /// Starts an execution without a span (`span = false`).
     #[inline]
     pub fn start_without_span(callsite: &'static Callsite) -> Execution<'static> {
-        Execution { recording: callsite.start(), span: tracing::Span::none(), finished: false }
+        Execution { recording: callsite.start(), scope: Scope::none(), finished: false }
     }
 
-    /// The execution's span (disabled when telemetry is off or `span = false`).
+    /// The execution's span (disabled when telemetry is off, `span = false`, or the call's
+    /// trace is not sampled).
     #[inline]
     pub fn span(&self) -> &tracing::Span {
-        &self.span
+        self.scope.tracing_span()
+    }
+
+    /// Where the execution's body runs: its span, or the context of its unsampled trace.
+    #[inline]
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// Ends the execution with the classification of its returned value.
@@ -57,16 +78,23 @@ impl<'a> Execution<'a> {
         if let Some(recording) = self.recording.take() {
             recording.finish(outcome.status, outcome.error_type);
         }
-        if !self.span.is_disabled() {
-            record_status(&self.span, outcome.status, outcome.error_type);
+        if !self.span().is_disabled() {
+            record_status(self.span(), outcome.status, outcome.error_type);
         }
     }
 }
 
+/// Whether the call `name` builds its span, by the installed pipeline's sampling policy (a
+/// recording exists only once a pipeline is installed).
+#[inline]
+fn decide(name: &str) -> Decision {
+    crate::pipeline::get().map_or(Decision::Span, |pipeline| pipeline.spans().decide(name))
+}
+
 impl Drop for Execution<'_> {
     fn drop(&mut self) {
-        if !self.finished && !self.span.is_disabled() {
-            record_status(&self.span, Status::unfinished(), None);
+        if !self.finished && !self.span().is_disabled() {
+            record_status(self.span(), Status::unfinished(), None);
         }
     }
 }

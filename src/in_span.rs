@@ -1,22 +1,85 @@
-//! [`InSpan`]: a future run inside a span it borrows.
+//! Where a call runs ([`Scope`]: its span, or the unsampled context of a call that built
+//! none) and [`InSpan`], a future run inside a scope it borrows.
 //!
 //! `tracing::Instrument` takes the span by value, so an execution that keeps its span (to
 //! record the outcome on it afterwards) has to clone it for the future: a clone and a second
 //! close, each a call into the subscriber and a span lookup. `InSpan` borrows the execution's
-//! span instead. It also drops the inner future inside the span, as `Instrument` does, but
+//! scope instead. It also drops the inner future inside the scope, as `Instrument` does, but
 //! only when the future is dropped before it finished: a finished future is dropped in its
-//! last poll, still inside the span, so finishing does not enter the span a second time.
+//! last poll, still inside the scope, so finishing does not enter it a second time.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use opentelemetry::ContextGuard;
+
+/// Where one call runs: inside its span, or, for a call that starts a trace that is not
+/// sampled and built no span, in that trace's unsampled OpenTelemetry context (so that spans
+/// made inside it are unsampled children of the trace, not new roots). Neither, for a call
+/// without a span whose parent context already says "not sampled".
+#[derive(Debug)]
+pub struct Scope {
+    span: tracing::Span,
+    context: Option<opentelemetry::Context>,
+}
+
+/// A scope entered: exits the span or detaches the context when dropped.
+#[derive(Debug)]
+pub struct Entered<'a> {
+    _span: tracing::span::Entered<'a>,
+    _context: Option<ContextGuard>,
+}
+
+impl Scope {
+    /// No span, no context of its own.
+    #[inline]
+    pub fn none() -> Self {
+        Scope { span: tracing::Span::none(), context: None }
+    }
+
+    /// Inside `span`.
+    #[inline]
+    pub fn span(span: tracing::Span) -> Self {
+        Scope { span, context: None }
+    }
+
+    /// In `context`, without a span.
+    #[inline]
+    pub fn context(context: opentelemetry::Context) -> Self {
+        Scope { span: tracing::Span::none(), context: Some(context) }
+    }
+
+    /// The span (disabled when the call built none).
+    #[inline]
+    pub fn tracing_span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Enters the scope until the guard is dropped.
+    #[inline]
+    pub fn enter(&self) -> Entered<'_> {
+        Entered {
+            _span: self.span.enter(),
+            _context: self.context.as_ref().map(|cx| cx.clone().attach()),
+        }
+    }
+
+    /// Runs `f` inside the scope. (An `FnOnce` parameter, so a body may return a borrow of a
+    /// captured `&mut` argument.)
+    #[inline]
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _entered = self.enter();
+        f()
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// Polls `inner` inside `span`; see the module documentation.
+    /// Polls `inner` inside `scope`; see the module documentation.
     #[derive(Debug)]
     #[must_use = "futures do nothing unless polled"]
     pub struct InSpan<'a, F> {
-        span: &'a tracing::Span,
+        scope: &'a Scope,
         // `None` once finished (or dropped).
         #[pin]
         inner: Option<F>,
@@ -26,9 +89,9 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             if this.inner.is_some() {
-                // Dropped before it finished (cancelled): drop it inside the span, so what its
-                // destructors log or record belongs to the execution.
-                let _entered = this.span.enter();
+                // Dropped before it finished (cancelled): drop it inside the scope, so what
+                // its destructors log or record belongs to the execution.
+                let _entered = this.scope.enter();
                 this.inner.set(None);
             }
         }
@@ -36,10 +99,10 @@ pin_project_lite::pin_project! {
 }
 
 impl<'a, F> InSpan<'a, F> {
-    /// `future`, to be polled inside `span`.
+    /// `future`, to be polled inside `scope`.
     #[inline]
-    pub fn new(span: &'a tracing::Span, future: F) -> Self {
-        InSpan { span, inner: Some(future) }
+    pub fn new(scope: &'a Scope, future: F) -> Self {
+        InSpan { scope, inner: Some(future) }
     }
 }
 
@@ -49,7 +112,7 @@ impl<F: Future> Future for InSpan<'_, F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        let _entered = this.span.enter();
+        let _entered = this.scope.enter();
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             panic!("InSpan polled after it finished");
         };
@@ -106,10 +169,10 @@ mod tests {
 
     /// A subscriber that logs to the returned `Log` (this thread's default while the guard
     /// lives), a span of it, and a probe logging to the same `Log`.
-    fn logged_span() -> (Log, tracing::subscriber::DefaultGuard, tracing::Span, Probe) {
+    fn logged_span() -> (Log, tracing::subscriber::DefaultGuard, Scope, Probe) {
         let log = Log::default();
         let default = tracing::subscriber::set_default(Registry::default().with(log.clone()));
-        let span = tracing::info_span!("execution");
+        let span = Scope::span(tracing::info_span!("execution"));
         (log.clone(), default, span, Probe(log))
     }
 
@@ -141,5 +204,39 @@ mod tests {
         assert_eq!(poll_once(future.as_mut()), Poll::Pending);
         drop(future);
         assert_eq!(log.take(), ["enter", "exit", "enter", "drop inside", "exit"]);
+    }
+
+    #[test]
+    fn a_context_scope_is_current_in_every_poll_and_only_then() {
+        use opentelemetry::trace::{
+            SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+        };
+        let trace_id = TraceId::from(7_u128);
+        let unsampled = SpanContext::new(
+            trace_id,
+            SpanId::from(9_u64),
+            TraceFlags::default(),
+            false,
+            TraceState::default(),
+        );
+        let scope =
+            Scope::context(opentelemetry::Context::new().with_remote_span_context(unsampled));
+        let current =
+            || opentelemetry::Context::map_current(|cx| cx.span().span_context().trace_id());
+        let mut future = Box::pin(InSpan::new(&scope, async move {
+            assert_eq!(current(), trace_id);
+            let mut yielded = false;
+            std::future::poll_fn(|_| {
+                if std::mem::replace(&mut yielded, true) { Poll::Ready(()) } else { Poll::Pending }
+            })
+            .await;
+            assert_eq!(current(), trace_id, "attached again in the second poll");
+            3
+        }));
+        assert_eq!(poll_once(future.as_mut()), Poll::Pending);
+        assert_eq!(current(), TraceId::INVALID, "detached between polls");
+        assert_eq!(poll_once(future.as_mut()), Poll::Ready(3));
+        assert_eq!(scope.in_scope(current), trace_id);
+        assert_eq!(current(), TraceId::INVALID);
     }
 }

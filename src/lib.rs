@@ -42,7 +42,7 @@
 //! | 4 serving | [`exporter`], `otlp`, `mcp`, `system` | 1–3, and `mcp` may use `exporter` |
 //! | 3 domains | [`primitives`], [`llm`], [`app`] | 1–2, and `primitives` may use `llm` |
 //! | 2 recording | [`metrics`], the execution path | 1 |
-//! | 1 pipeline | the installed [`Pipeline`](telemetry::Pipeline), errors | nothing above |
+//! | 1 pipeline | the installed [`Pipeline`](telemetry::Pipeline), errors, the sampling decision | nothing above |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
@@ -61,6 +61,7 @@ pub mod metrics;
 pub mod otlp;
 mod pipeline;
 pub mod primitives;
+mod sampling;
 #[cfg(feature = "system")]
 #[cfg_attr(docsrs, doc(cfg(feature = "system")))]
 pub mod system;

@@ -5,7 +5,7 @@ pub use tracing;
 
 pub use crate::Status;
 pub use crate::execution::Execution;
-pub use crate::in_span::InSpan;
+pub use crate::in_span::{InSpan, Scope};
 pub use crate::metrics::Goal;
 pub use crate::metrics::callsite::{CALLSITES, Callsite, CallsiteMeta};
 pub use crate::metrics::outcome::{
@@ -23,7 +23,7 @@ pub fn record_error<T, E: std::fmt::Display>(span: &tracing::Span, value: &Resul
 
 /// Runs a sync body. Passing the closure to an `FnOnce` parameter fixes its kind, so a body
 /// may return a borrow of a captured `&mut` argument (a bare `(move || body)()` would be
-/// inferred `FnMut` and rejected). Used for `span = false`; otherwise `Span::in_scope`, which
+/// inferred `FnMut` and rejected). Used for `span = false`; otherwise `Scope::in_scope`, which
 /// takes an `FnOnce` too, runs the body.
 #[inline(always)]
 pub fn run<R>(body: impl FnOnce() -> R) -> R {

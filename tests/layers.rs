@@ -7,8 +7,8 @@
 //! | 5 assembly | `telemetry` | everything below |
 //! | 4 serving | `exporter`, `otlp`, `mcp`, `system` | 1–3, and `mcp` may use `exporter` |
 //! | 3 domains | `primitives`, `llm`, `app` | 1–2, and `primitives` may use `llm` |
-//! | 2 recording | `metrics`, `execution`, `in_span` | 1, and `execution` may use `metrics` |
-//! | 1 pipeline | `pipeline`, `error` | nothing of flowmeter above it |
+//! | 2 recording | `metrics`, `execution`, `in_span` | 1, and `execution` may use `metrics` and `in_span` |
+//! | 1 pipeline | `pipeline`, `error`, `sampling` | nothing of flowmeter above it |
 //!
 //! The crate root (`lib.rs`) and `__private` (what `#[instrumented]` expands to) sit above the
 //! table and may name anything. Paths are read from code, not comments, so a doc link to a
@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("pipeline", 1),
     ("error", 1),
+    ("sampling", 1),
     ("metrics", 2),
     ("execution", 2),
     ("in_span", 2),
@@ -44,10 +45,14 @@ const ALLOWED_SIDEWAYS: &[(&str, &str)] = &[
     ("primitives", "llm"),
     // The execution path records through the call sites' bound handles.
     ("execution", "metrics"),
+    // An execution's body runs in its scope (its span, or its unsampled context).
+    ("execution", "in_span"),
     // The MCP tools answer with the exporter's exposition, metadata and summary.
     ("mcp", "exporter"),
     // Publishing a second pipeline is an `Error`.
     ("pipeline", "error"),
+    // The pipeline holds the sampler every span is decided by.
+    ("pipeline", "sampling"),
 ];
 
 /// Crates of the generator and the command line, which the runtime must never use.

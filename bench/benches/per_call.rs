@@ -44,7 +44,7 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
     Telemetry::builder()
         .serve(false)
         .ignore_env()
-        .sampler(SAMPLER.clone())
+        .custom_sampler(SAMPLER.clone())
         .with_span_exporter(DiscardExporter)
         .install()
         .expect("install flowmeter")

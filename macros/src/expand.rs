@@ -157,7 +157,7 @@ impl Parts {
         let Parts { callsite, start, finish, span } = self;
         let fake_return = fake_return(value);
         let run = if *span {
-            quote!(__flowmeter_execution.span().in_scope)
+            quote!(__flowmeter_execution.scope().in_scope)
         } else {
             quote!(::flowmeter::__private::run)
         };
@@ -185,7 +185,7 @@ impl Parts {
         let run = if *span {
             quote! {
                 let __flowmeter_ret = ::flowmeter::__private::InSpan::new(
-                    __flowmeter_execution.span(),
+                    __flowmeter_execution.scope(),
                     #future,
                 ).await;
             }

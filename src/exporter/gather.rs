@@ -115,7 +115,7 @@ pub(super) mod tests {
     fn pipeline_with(registry: prometheus::Registry, enabled: bool) -> Pipeline {
         let meters = SdkMeterProvider::builder().build();
         let tracers = SdkTracerProvider::builder().build();
-        Pipeline::new(enabled, "flowmeter".into(), meters, registry, tracers)
+        Pipeline::new(enabled, "flowmeter".into(), meters, registry, tracers, Default::default())
     }
 
     struct Panicking(Vec<Desc>);

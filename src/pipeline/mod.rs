@@ -1,7 +1,7 @@
 //! Layer 1, the installed pipeline: one per process, published once. The meter provider
-//! (reading into the Prometheus bridge), the tracer provider, the registry, the namespace and
-//! the on/off switch that every layer above reads. Imports nothing of flowmeter but the error
-//! type.
+//! (reading into the Prometheus bridge), the tracer provider and its sampling policy, the
+//! registry, the namespace and the on/off switch that every layer above reads. Imports
+//! nothing of flowmeter but the error type and the sampling policy.
 
 pub(crate) mod cardinality;
 
@@ -14,6 +14,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::error::Error;
+use crate::sampling::SpanPolicy;
 
 /// The instrumentation scope of flowmeter's own instruments.
 pub(crate) const SCOPE_NAME: &str = "flowmeter";
@@ -28,6 +29,7 @@ pub struct Pipeline {
     meter: Meter,
     registry: prometheus::Registry,
     tracer_provider: SdkTracerProvider,
+    spans: SpanPolicy,
     shut_down: AtomicBool,
     /// Set once the host gauges are registered: their callbacks would otherwise be added
     /// (and run) once per registration.
@@ -50,6 +52,7 @@ impl Pipeline {
         meter_provider: SdkMeterProvider,
         registry: prometheus::Registry,
         tracer_provider: SdkTracerProvider,
+        spans: SpanPolicy,
     ) -> Self {
         let meter = meter_provider.meter_with_scope(scope().build());
         Pipeline {
@@ -59,6 +62,7 @@ impl Pipeline {
             meter,
             registry,
             tracer_provider,
+            spans,
             shut_down: AtomicBool::new(false),
             #[cfg(feature = "system")]
             host_gauges: AtomicBool::new(false),
@@ -128,6 +132,12 @@ impl Pipeline {
     /// The tracer provider.
     pub fn tracer_provider(&self) -> &SdkTracerProvider {
         &self.tracer_provider
+    }
+
+    /// The sampler of every span and whether unsampled calls skip their span.
+    #[inline]
+    pub(crate) fn spans(&self) -> &SpanPolicy {
+        &self.spans
     }
 
     /// `true` for the first caller only: that one registers the host gauges.

@@ -138,6 +138,9 @@ impl<F> LlmCall<F> {
     }
 }
 
+/// The `tracing` name of an LLM call's span.
+const LLM_SPAN_NAME: &str = "flowmeter.llm";
+
 impl<I, T, E, F, Fut> Primitive<I> for LlmCall<F>
 where
     I: Send,
@@ -151,7 +154,7 @@ where
     async fn run(&self, input: I, ctx: &Context) -> Result<LlmOutput<T>, Error> {
         let span = || {
             tracing::info_span!(
-                "flowmeter.llm",
+                LLM_SPAN_NAME,
                 otel.name = %self.span_name,
                 otel.kind = "client",
                 primitive.name = %self.observed.name(),
@@ -202,7 +205,12 @@ impl<F> LlmCall<F> {
             self.prices.resolve_today(usage.provider(), usage.model())
         };
         let cost = llm::record_call(&usage, price.as_ref(), seconds, None);
-        llm::record_span_usage(&tracing::Span::current(), &usage);
+        // The call's own span; a call whose trace is not sampled built none, and the current
+        // span is then its caller's, which the usage does not describe.
+        let span = tracing::Span::current();
+        if span.metadata().is_some_and(|meta| meta.name() == LLM_SPAN_NAME) {
+            llm::record_span_usage(&span, &usage);
+        }
         let priced_model = price.map(|p| p.model);
         let charged_model = priced_model.as_deref().unwrap_or(usage.model());
         for budget in &self.budgets {

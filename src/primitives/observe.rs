@@ -78,7 +78,7 @@ impl Observed {
         future: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let recording = self.bound.start(|pipeline| self.bind(pipeline));
-        execute(recording, span, future).await
+        execute(recording, &self.name, span, future).await
     }
 
     fn bind(&self, pipeline: &Pipeline) -> Bound {
@@ -86,16 +86,17 @@ impl Observed {
     }
 }
 
-/// Runs `future` as one execution: `span` is built only when `recording` is on; the result
-/// is classified, its error recorded on the span, and both finished. Shared by primitives and
-/// workflows.
+/// Runs `future` as one execution of `name`: `span` is built only when `recording` is on and
+/// the call will be recorded in a trace; the result is classified, its error recorded on the
+/// span, and both finished. Shared by primitives and workflows.
 pub(crate) async fn execute<T>(
     recording: Option<Recording<'_>>,
+    name: &str,
     span: impl FnOnce() -> tracing::Span,
     future: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let execution = Execution::new(recording, span);
-    let result = InSpan::new(execution.span(), future).await;
+    let execution = Execution::new(recording, name, span);
+    let result = InSpan::new(execution.scope(), future).await;
     if let Err(error) = &result {
         execution.span().record("error", display(error));
     }

@@ -23,6 +23,7 @@ fn pipeline(enabled: bool) -> Pipeline {
         meters,
         registry,
         SdkTracerProvider::builder().build(),
+        Default::default(),
     )
 }
 

@@ -9,6 +9,7 @@ use opentelemetry_sdk::trace::{
 
 use super::config::RawConfig;
 use crate::pipeline::cardinality;
+use crate::telemetry::Sampler;
 
 mod install;
 
@@ -26,7 +27,9 @@ pub struct TelemetryBuilder {
     service_version: Option<String>,
     resource_attributes: Vec<KeyValue>,
     tracer: TracerProviderBuilder,
+    custom_sampler: Option<Box<dyn ShouldSample>>,
     install_subscriber: bool,
+    skip_unsampled_spans: Option<bool>,
     cardinality_limit: usize,
     #[cfg(feature = "otlp")]
     otlp: Option<crate::otlp::OtlpConfig>,
@@ -37,7 +40,9 @@ impl std::fmt::Debug for TelemetryBuilder {
         f.debug_struct("TelemetryBuilder")
             .field("config", &self.raw)
             .field("service_name", &self.service_name)
+            .field("custom_sampler", &self.custom_sampler)
             .field("install_subscriber", &self.install_subscriber)
+            .field("skip_unsampled_spans", &self.skip_unsampled_spans)
             .finish_non_exhaustive()
     }
 }
@@ -52,7 +57,9 @@ impl Default for TelemetryBuilder {
             service_version: None,
             resource_attributes: Vec::new(),
             tracer: SdkTracerProvider::builder(),
+            custom_sampler: None,
             install_subscriber: true,
+            skip_unsampled_spans: None,
             cardinality_limit: cardinality::DEFAULT_CARDINALITY_LIMIT,
             #[cfg(feature = "otlp")]
             otlp: None,
@@ -265,12 +272,32 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Decides which spans are sampled (recorded and exported), for example
-    /// `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1)))` to keep one trace in
-    /// ten. Default: the SDK's default, parent-based always-on. Metrics are never sampled:
-    /// every call is counted whatever the sampler decides.
-    pub fn sampler<S: ShouldSample + 'static>(mut self, sampler: S) -> Self {
-        self.tracer = self.tracer.with_sampler(Box::new(sampler) as Box<dyn ShouldSample>);
+    /// Decides which traces are recorded and exported, for example
+    /// `Sampler::ParentBasedTraceIdRatio(0.01)` to keep one trace in a hundred, each whole.
+    /// Default [`Sampler::ParentBasedAlwaysOn`], or what `OTEL_TRACES_SAMPLER` and
+    /// `OTEL_TRACES_SAMPLER_ARG` (or the config file's `traces_sampler` and
+    /// `traces_sampler_arg`) name; a name or ratio that cannot be used fails `install` with
+    /// a [`ConfigError`](crate::ConfigError) naming the variable.
+    ///
+    /// Metrics are never sampled: every call is counted and timed whatever the sampler
+    /// decides. A call that will not be recorded builds no span (see
+    /// [`skip_unsampled_spans`](Self::skip_unsampled_spans)).
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.raw.traces_sampler = Some(sampler.name().to_owned());
+        self.raw.traces_sampler_arg = sampler.ratio().map(|ratio| ratio.to_string());
+        self
+    }
+
+    /// A sampler of your own instead of [`sampler`](Self::sampler) and the variables.
+    ///
+    /// flowmeter asks it before a call builds its span (with the parent context, the trace id
+    /// and the call's name; no attributes or links, which do not exist yet) and the
+    /// OpenTelemetry SDK asks it again when the span starts, so it must answer the same for
+    /// the same parent and trace id, as OpenTelemetry's samplers do. One that decides at
+    /// random, or from attributes, would record a different share of traces than it means
+    /// to.
+    pub fn custom_sampler<S: ShouldSample + 'static>(mut self, sampler: S) -> Self {
+        self.custom_sampler = Some(Box::new(sampler));
         self
     }
 
@@ -305,6 +332,27 @@ impl TelemetryBuilder {
     /// [`Telemetry::tracing_layer`](crate::Telemetry::tracing_layer) to it instead.
     pub fn install_subscriber(mut self, install: bool) -> Self {
         self.install_subscriber = install;
+        self
+    }
+
+    /// Whether an instrumented call (or primitive) whose trace will not be recorded skips
+    /// its `tracing` span. Its metrics are recorded all the same.
+    ///
+    /// The sampler is asked before the span is built, from the current OpenTelemetry
+    /// context; a call it drops costs what `span = false` costs plus the asking, instead of a
+    /// span through the registry and tracing-opentelemetry that the SDK then drops
+    /// (BENCHMARKS.md, "Sampling"). Code inside such a call still sees an unsampled trace:
+    /// its spans are unsampled children, and a `traceparent` injected there carries the
+    /// trace's id with the sampled flag off.
+    ///
+    /// Default: on when flowmeter installs its own subscriber (nothing else reads those
+    /// spans), off when the program composes
+    /// [`Telemetry::tracing_layer`](crate::Telemetry::tracing_layer) into a subscriber of its
+    /// own, because other layers of that subscriber (a log formatter printing span fields,
+    /// for example) would stop seeing the spans of unsampled calls. Set `true` there to trade
+    /// those spans for the cost; `false` keeps every span everywhere.
+    pub fn skip_unsampled_spans(mut self, skip: bool) -> Self {
+        self.skip_unsampled_spans = Some(skip);
         self
     }
 }

@@ -4,9 +4,11 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+mod sampler;
 mod security;
 
 use crate::exporter::{DEFAULT_METRICS_PATH, ScrapeAuth, TlsFiles};
+use crate::sampling::Sampler;
 use security::RawSecurity;
 
 pub(crate) use crate::error::config_error as error;
@@ -18,7 +20,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
 /// Default namespace of flowmeter's own metric names.
 pub const DEFAULT_NAMESPACE: &str = "flowmeter";
 
-/// Environment variables read, with the field each sets.
+/// Environment variables read, with the field each sets: flowmeter's own, and
+/// OpenTelemetry's two sampler variables (read and checked by flowmeter, which decides before
+/// a span exists; the config file's keys are `traces_sampler` and `traces_sampler_arg`).
 pub const ENV_VARS: &[(&str, &str)] = &[
     ("FLOWMETER_ENABLED", "enabled"),
     ("FLOWMETER_LISTEN", "listen"),
@@ -35,6 +39,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("FLOWMETER_TLS_CERT_FILE", "tls_cert_file"),
     ("FLOWMETER_TLS_KEY_FILE", "tls_key_file"),
     ("FLOWMETER_CONFIG", "config_file"),
+    ("OTEL_TRACES_SAMPLER", "traces_sampler"),
+    ("OTEL_TRACES_SAMPLER_ARG", "traces_sampler_arg"),
 ];
 
 /// The cargo feature that process and system metrics need.
@@ -70,6 +76,10 @@ pub struct Config {
     /// The certificate and key the endpoint serves HTTPS with. Default `None`: plain HTTP.
     /// Needs the `tls` cargo feature; resolved only while `enabled`.
     pub tls: Option<TlsFiles>,
+    /// Which traces are recorded (`OTEL_TRACES_SAMPLER`, with the ratio of
+    /// `OTEL_TRACES_SAMPLER_ARG`). Default [`Sampler::ParentBasedAlwaysOn`]. Not used when
+    /// the builder was given a [`custom_sampler`](crate::TelemetryBuilder::custom_sampler).
+    pub sampler: Sampler,
 }
 
 impl Default for Config {
@@ -84,6 +94,7 @@ impl Default for Config {
             system_metrics: false,
             auth: ScrapeAuth::new(),
             tls: None,
+            sampler: Sampler::default(),
         }
     }
 }
@@ -98,6 +109,8 @@ pub(crate) struct RawConfig {
     pub(crate) namespace: Option<String>,
     pub(crate) process_metrics: Option<String>,
     pub(crate) system_metrics: Option<String>,
+    pub(crate) traces_sampler: Option<String>,
+    pub(crate) traces_sampler_arg: Option<String>,
     /// Credentials and TLS files (`bearer_token`, ..., `tls_key_file`).
     pub(crate) security: RawSecurity,
     pub(crate) config_file: Option<String>,
@@ -107,6 +120,8 @@ pub(crate) struct RawConfig {
 
 /// The fields that hold a boolean.
 const BOOLEAN_FIELDS: &[&str] = &["enabled", "serve", "process_metrics", "system_metrics"];
+/// The fields that hold a number (a config file may write it bare).
+const NUMBER_FIELDS: &[&str] = &["traces_sampler_arg"];
 /// The fields whose value is a secret, shown as `<redacted>` in errors.
 const SECRET_FIELDS: &[&str] = &["bearer_token", "basic_auth_password"];
 
@@ -128,7 +143,8 @@ impl RawConfig {
     /// itself is invalid.
     ///
     /// Boolean fields take a boolean, or a string or integer read like the environment
-    /// variable (`"on"`, `1`); the other fields take a string.
+    /// variable (`"on"`, `1`); a number field takes a number or a string; the other fields
+    /// take a string.
     pub(crate) fn from_toml(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let origin = Origin::File(path.to_owned());
         let table = toml::de::DeTable::parse(text).map_err(|e| {
@@ -155,14 +171,20 @@ impl RawConfig {
                 return Err(error("config_file", key.get_ref(), &origin, reason));
             };
             let boolean = BOOLEAN_FIELDS.contains(&field);
+            let number = NUMBER_FIELDS.contains(&field);
             let source = text.get(value.span()).unwrap_or_default();
             let value_text = match value.into_inner() {
                 toml::de::DeValue::String(s) => s.into_owned(),
                 toml::de::DeValue::Boolean(b) if boolean => b.to_string(),
                 // The literal as written (`1`, `0`): read like the environment variable.
-                toml::de::DeValue::Integer(_) if boolean => source.to_owned(),
+                toml::de::DeValue::Integer(_) if boolean || number => source.to_owned(),
+                toml::de::DeValue::Float(_) if number => source.to_owned(),
                 other => {
-                    let expected = if boolean { "a boolean" } else { "a string" };
+                    let expected = match (boolean, number) {
+                        (true, _) => "a boolean",
+                        (_, true) => "a number",
+                        _ => "a string",
+                    };
                     // A secret of the wrong type is still a secret: never echo it.
                     let shown = if SECRET_FIELDS.contains(&field) { "<redacted>" } else { source };
                     return Err(error(
@@ -189,6 +211,8 @@ impl RawConfig {
             "namespace" => self.namespace.as_ref(),
             "process_metrics" => self.process_metrics.as_ref(),
             "system_metrics" => self.system_metrics.as_ref(),
+            "traces_sampler" => self.traces_sampler.as_ref(),
+            "traces_sampler_arg" => self.traces_sampler_arg.as_ref(),
             "config_file" => self.config_file.as_ref(),
             other => self.security.field(other),
         }
@@ -203,6 +227,8 @@ impl RawConfig {
             "namespace" => &mut self.namespace,
             "process_metrics" => &mut self.process_metrics,
             "system_metrics" => &mut self.system_metrics,
+            "traces_sampler" => &mut self.traces_sampler,
+            "traces_sampler_arg" => &mut self.traces_sampler_arg,
             other => match self.security.field_mut(other) {
                 Some(slot) => slot,
                 None => &mut self.config_file,
@@ -317,6 +343,9 @@ fn resolve_fields(
             let reason = format!("needs flowmeter's `{SYSTEM_FEATURE}` cargo feature");
             return Err(error("system_metrics", v, o, reason));
         }
+    }
+    if let Some(name) = pick(|r| &r.traces_sampler) {
+        config.sampler = sampler::parse(name, pick(|r| &r.traces_sampler_arg))?;
     }
     let security = security::resolve(layers, config.enabled, available.tls)?;
     (config.auth, config.tls) = (security.auth, security.tls);

@@ -103,6 +103,11 @@ impl Telemetry {
     /// of the crates that carry telemetry out ([`EXPORT_PATH_CRATES`]): exported, they would
     /// make more of themselves at every export.
     ///
+    /// With this layer, instrumented calls whose trace is not sampled keep building their
+    /// spans, so the subscriber's other layers still see them, unless the builder's
+    /// [`skip_unsampled_spans(true)`](crate::TelemetryBuilder::skip_unsampled_spans) trades
+    /// them for the cost.
+    ///
     /// [`EXPORT_PATH_CRATES`]: crate::telemetry::EXPORT_PATH_CRATES
     pub fn tracing_layer<S>(&self) -> TracingLayer<S>
     where
@@ -111,7 +116,8 @@ impl Telemetry {
         super::layer::tracing_layer(self.pipeline.tracer_provider(), Readers::Shared)
     }
 
-    pub(crate) fn install_global_subscriber(&self) {
+    /// Sets flowmeter's subscriber as the global default; `false` when another was set first.
+    pub(crate) fn install_global_subscriber(&self) -> bool {
         let layer =
             super::layer::tracing_layer(self.pipeline.tracer_provider(), Readers::LayerAlone);
         let subscriber = tracing_subscriber::registry().with(layer);
@@ -121,7 +127,9 @@ impl Telemetry {
                 "flowmeter: a global tracing subscriber is already set, so spans will not reach \
                  OpenTelemetry; build with install_subscriber(false) and add Telemetry::tracing_layer()"
             );
+            return false;
         }
+        true
     }
 }
 

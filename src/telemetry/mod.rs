@@ -10,6 +10,7 @@ mod layer;
 
 pub use crate::pipeline::Pipeline;
 pub use crate::pipeline::cardinality::{DEFAULT_CARDINALITY_LIMIT, MAX_CARDINALITY_LIMIT};
+pub use crate::sampling::Sampler;
 pub use config::{DEFAULT_LISTEN, DEFAULT_NAMESPACE, ENV_VARS};
 pub use layer::{EXPORT_PATH_CRATES, ExportPathFilter, TracingLayer};
 // The front door, `flowmeter::{Telemetry, TelemetryBuilder, Config}`, is re-exported at the

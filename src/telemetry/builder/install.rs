@@ -13,6 +13,8 @@ use crate::error::Origin;
 use crate::exporter::{Endpoints, MetricsServer, ServerOptions};
 use crate::pipeline::Pipeline;
 use crate::pipeline::cardinality;
+use crate::sampling::SpanPolicy;
+use crate::sampling::ids::PeekedIds;
 use crate::telemetry::config::{self, Layer, RawConfig};
 use crate::telemetry::guard::Telemetry;
 
@@ -42,7 +44,13 @@ impl TelemetryBuilder {
         } else {
             None
         };
-        let tracer = self.tracer;
+        // One sampler, asked by flowmeter before a span exists and by the SDK when it starts;
+        // root trace ids come from `PeekedIds`, so both see the same id (see `sampling`).
+        let spans = SpanPolicy::new(match self.custom_sampler {
+            Some(custom) => custom,
+            None => Box::new(config.sampler.to_sdk()),
+        });
+        let tracer = self.tracer.with_sampler(spans.sdk_sampler()).with_id_generator(PeekedIds);
         let meter_provider = SdkMeterProvider::builder();
         #[cfg(feature = "otlp")]
         let (tracer, meter_provider, otlp) = crate::otlp::attach(otlp, tracer, meter_provider);
@@ -67,6 +75,7 @@ impl TelemetryBuilder {
             meter_provider,
             registry,
             tracer_provider,
+            spans,
         );
         // Before publishing, so a failure leaves the process uninstalled.
         #[cfg(feature = "system")]
@@ -95,9 +104,10 @@ impl TelemetryBuilder {
             #[cfg(feature = "otlp")]
             otlp,
         );
-        if pipeline.is_enabled() && self.install_subscriber {
-            telemetry.install_global_subscriber();
-        }
+        let own_subscriber = pipeline.is_enabled()
+            && self.install_subscriber
+            && telemetry.install_global_subscriber();
+        pipeline.spans().set_skip_unsampled(self.skip_unsampled_spans.unwrap_or(own_subscriber));
         if let Some(server) = telemetry.server() {
             server.start()?;
         }
