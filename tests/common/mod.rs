@@ -7,6 +7,7 @@ pub mod capture;
 pub mod faults;
 #[cfg(feature = "otlp")]
 pub mod otlp_scenario;
+pub mod traces;
 
 // Not every test binary uses the shared harness.
 #[allow(unused_imports)]
