@@ -43,3 +43,6 @@ pub(super) fn parse(
         None => Ok(sampler),
     }
 }
+
+#[cfg(test)]
+mod tests;
