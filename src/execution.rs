@@ -71,6 +71,12 @@ impl<'a> Execution<'a> {
         &self.scope
     }
 
+    /// Runs a sync body inside the execution's scope (once).
+    #[inline]
+    pub fn run_once<R>(&mut self, body: impl FnOnce() -> R) -> R {
+        self.scope.run_once(body)
+    }
+
     /// Ends the execution with the classification of its returned value.
     #[inline]
     pub fn finish(mut self, outcome: Classified) {

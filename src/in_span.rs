@@ -65,12 +65,13 @@ impl Scope {
         }
     }
 
-    /// Runs `f` inside the scope. (An `FnOnce` parameter, so a body may return a borrow of a
-    /// captured `&mut` argument.)
+    /// Runs `f` inside the scope, once: a context of its own is moved in rather than cloned
+    /// (the scope of a sync call is entered once). (An `FnOnce` parameter, so a body may
+    /// return a borrow of a captured `&mut` argument.)
     #[inline]
-    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _entered = self.enter();
-        f()
+    pub fn run_once<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let _context = self.context.take().map(opentelemetry::Context::attach);
+        self.span.in_scope(f)
     }
 }
 
@@ -236,7 +237,9 @@ mod tests {
         assert_eq!(poll_once(future.as_mut()), Poll::Pending);
         assert_eq!(current(), TraceId::INVALID, "detached between polls");
         assert_eq!(poll_once(future.as_mut()), Poll::Ready(3));
-        assert_eq!(scope.in_scope(current), trace_id);
+        drop(future);
+        let mut scope = scope;
+        assert_eq!(scope.run_once(current), trace_id);
         assert_eq!(current(), TraceId::INVALID);
     }
 }

@@ -23,7 +23,7 @@ pub fn record_error<T, E: std::fmt::Display>(span: &tracing::Span, value: &Resul
 
 /// Runs a sync body. Passing the closure to an `FnOnce` parameter fixes its kind, so a body
 /// may return a borrow of a captured `&mut` argument (a bare `(move || body)()` would be
-/// inferred `FnMut` and rejected). Used for `span = false`; otherwise `Scope::in_scope`, which
+/// inferred `FnMut` and rejected). Used for `span = false`; otherwise `Execution::run_once`, which
 /// takes an `FnOnce` too, runs the body.
 #[inline(always)]
 pub fn run<R>(body: impl FnOnce() -> R) -> R {

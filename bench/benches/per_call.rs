@@ -8,14 +8,18 @@
 //! | `bare` | the function alone |
 //! | `floor` | two clock reads + one bound counter add + one bound histogram record |
 //! | `flowmeter_span_false` | `#[instrumented(span = false)]` |
-//! | `flowmeter_span_not_sampled` | `#[instrumented]`, tracing-opentelemetry layer, sampler drops |
-//! | `flowmeter_span_sampled` | `#[instrumented]`, same layer, sampled and exported (discarded) |
+//! | `flowmeter_span_sampled` | `#[instrumented]` through flowmeter's own subscriber, a root sampled and exported (discarded) |
+//! | `flowmeter_span_unsampled_parent` | the same call inside a remote parent that is not sampled (`traceparent` flags `00`) |
+//! | `flowmeter_span_unsampled_root` | the same call as a root under `parentbased_always_off` |
+//! | `flowmeter_span_ratio_1pct` | the same call as a root under `parentbased_traceidratio` 0.01: the mean of 99 unsampled and 1 sampled |
 //! | `otel_hand_written` | `Instant` + unbound `Counter::add` + `Histogram::record`, 3 attributes |
 //! | `autometrics` | `#[autometrics]` (autometrics 3, prometheus-client backend) |
 //! | `metrics_crate` | `counter!` + `histogram!` with 3 labels (metrics 0.24 + metrics-exporter-prometheus) |
-//! | `tracing_instrument_not_sampled` | `#[tracing::instrument]` with flowmeter's layer, sampler drops |
-//! | `tracing_instrument_sampled` | `#[tracing::instrument]`, same layer, sampled |
-//! | `tracing_instrument_same_fields_sampled` | the same with flowmeter's two static span attributes (`primitive.name`, `primitive.type`) added through `fields(...)`: the same span as `flowmeter_span_sampled`, without the metrics (sync, one thread) |
+//! | `tracing_instrument_*` | `#[tracing::instrument]` through the same subscriber, in each of the same four cases (the SDK's sampler decides when the span starts) |
+//! | `tracing_instrument_same_fields_sampled` | `#[tracing::instrument]` with flowmeter's two static span attributes (`primitive.name`, `primitive.type`) added through `fields(...)`: the same span as `flowmeter_span_sampled`, without the metrics |
+//!
+//! Every case runs under one pipeline whose sampler is switched between rows
+//! ([`SwitchSampler`]): always-on roots, dropped roots, 1% of roots, each parent-based.
 //!
 //! Groups: `clock` (the two monotonic clocks considered for the hot path), `sync_1_thread`, `async_1_thread` (a current-thread tokio runtime), and
 //! `sync_2_threads` (the time per call on one thread while a second thread calls the same
@@ -28,17 +32,15 @@ use std::sync::{Arc, Barrier, LazyLock};
 use std::time::{Duration, Instant};
 
 use autometrics::autometrics;
-use criterion::{
-    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
-};
+use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::{Telemetry, instrumented};
-use flowmeter_bench::{DiscardExporter, ToggleSampler, work};
+use flowmeter_bench::{DiscardExporter, Sampling, SwitchSampler, unsampled_remote_parent, work};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
     BoundCounter, BoundHistogram, Counter, Histogram, MeterProvider as _,
 };
 
-static SAMPLER: LazyLock<ToggleSampler> = LazyLock::new(ToggleSampler::new);
+static SAMPLER: LazyLock<SwitchSampler> = LazyLock::new(SwitchSampler::new);
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
     Telemetry::builder()
@@ -151,6 +153,11 @@ async fn tracing_instrument_async(x: u64) -> u64 {
     work(x)
 }
 
+#[tracing::instrument(fields(primitive.name = "tracing_instrument_same_fields_async", primitive.type = "function"))]
+async fn tracing_instrument_same_fields_async(x: u64) -> u64 {
+    work(x)
+}
+
 /// The least any metrics instrumentation must do per call.
 struct Floor {
     count: BoundCounter<u64>,
@@ -254,31 +261,48 @@ fn check_every_peer_records(floor: &Floor, hand: &HandWritten) {
     assert!(autometrics.contains("function=\"autometrics_call\""), "{autometrics}");
 }
 
+/// The four sampling cases every spanned contestant runs in: the row's suffix, the sampler,
+/// and whether the calls run inside a remote parent that is not sampled.
+const CASES: [(&str, Sampling, bool); 4] = [
+    ("sampled", Sampling::Sampled, false),
+    ("unsampled_parent", Sampling::Sampled, true),
+    ("unsampled_root", Sampling::RootsDropped, false),
+    ("ratio_1pct", Sampling::OnePercent, false),
+];
+
+/// Runs `bench` with the sampler set to `sampling` (and back to sampled after), inside an
+/// unsampled remote parent when `in_unsampled_parent`.
+fn under<R>(sampling: Sampling, in_unsampled_parent: bool, bench: impl FnOnce() -> R) -> R {
+    SAMPLER.set(sampling);
+    let parent = in_unsampled_parent.then(|| unsampled_remote_parent().attach());
+    let out = bench();
+    drop(parent);
+    SAMPLER.set(Sampling::Sampled);
+    out
+}
+
 fn sync_one_thread(c: &mut Criterion, peers: &Peers) {
     let mut g = c.benchmark_group("sync_1_thread");
     g.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
     g.bench_function("floor", |b| b.iter(|| peers.floor.call(black_box(7))));
     g.bench_function("flowmeter_span_false", |b| b.iter(|| flowmeter_span_false(black_box(7))));
-    g.bench_function("flowmeter_span_not_sampled", |b| b.iter(|| flowmeter_span(black_box(7))));
-    sampled(&mut g, "flowmeter_span_sampled", || flowmeter_span(black_box(7)));
+    for (case, sampling, in_parent) in CASES {
+        under(sampling, in_parent, || {
+            g.bench_function(format!("flowmeter_span_{case}"), |b| {
+                b.iter(|| flowmeter_span(black_box(7)))
+            });
+            g.bench_function(format!("tracing_instrument_{case}"), |b| {
+                b.iter(|| tracing_instrument(black_box(7)))
+            });
+        });
+    }
+    g.bench_function("tracing_instrument_same_fields_sampled", |b| {
+        b.iter(|| tracing_instrument_same_fields(black_box(7)))
+    });
     g.bench_function("otel_hand_written", |b| b.iter(|| peers.hand.call(black_box(7))));
     g.bench_function("autometrics", |b| b.iter(|| autometrics_call(black_box(7))));
     g.bench_function("metrics_crate", |b| b.iter(|| metrics_crate(black_box(7))));
-    g.bench_function("tracing_instrument_not_sampled", |b| {
-        b.iter(|| tracing_instrument(black_box(7)))
-    });
-    sampled(&mut g, "tracing_instrument_sampled", || tracing_instrument(black_box(7)));
-    sampled(&mut g, "tracing_instrument_same_fields_sampled", || {
-        tracing_instrument_same_fields(black_box(7))
-    });
     g.finish();
-}
-
-/// Benchmarks `f` with the sampler on.
-fn sampled<R>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, mut f: impl FnMut() -> R) {
-    SAMPLER.set(true);
-    g.bench_function(id, |b| b.iter(&mut f));
-    SAMPLER.set(false);
 }
 
 fn async_one_thread(c: &mut Criterion, peers: &Peers) {
@@ -288,14 +312,20 @@ fn async_one_thread(c: &mut Criterion, peers: &Peers) {
     g.bench_function("flowmeter_span_false", |b| {
         b.to_async(&rt).iter(|| flowmeter_span_false_async(black_box(7)))
     });
-    g.bench_function("flowmeter_span_not_sampled", |b| {
-        b.to_async(&rt).iter(|| flowmeter_span_async(black_box(7)))
+    // A current-thread runtime polls on this thread, inside the attached parent.
+    for (case, sampling, in_parent) in CASES {
+        under(sampling, in_parent, || {
+            g.bench_function(format!("flowmeter_span_{case}"), |b| {
+                b.to_async(&rt).iter(|| flowmeter_span_async(black_box(7)))
+            });
+            g.bench_function(format!("tracing_instrument_{case}"), |b| {
+                b.to_async(&rt).iter(|| tracing_instrument_async(black_box(7)))
+            });
+        });
+    }
+    g.bench_function("tracing_instrument_same_fields_sampled", |b| {
+        b.to_async(&rt).iter(|| tracing_instrument_same_fields_async(black_box(7)))
     });
-    SAMPLER.set(true);
-    g.bench_function("flowmeter_span_sampled", |b| {
-        b.to_async(&rt).iter(|| flowmeter_span_async(black_box(7)))
-    });
-    SAMPLER.set(false);
     g.bench_function("otel_hand_written", |b| {
         b.to_async(&rt).iter(|| peers.hand.call_async(black_box(7)))
     });
@@ -303,31 +333,27 @@ fn async_one_thread(c: &mut Criterion, peers: &Peers) {
     g.bench_function("metrics_crate", |b| {
         b.to_async(&rt).iter(|| metrics_crate_async(black_box(7)))
     });
-    g.bench_function("tracing_instrument_not_sampled", |b| {
-        b.to_async(&rt).iter(|| tracing_instrument_async(black_box(7)))
-    });
-    SAMPLER.set(true);
-    g.bench_function("tracing_instrument_sampled", |b| {
-        b.to_async(&rt).iter(|| tracing_instrument_async(black_box(7)))
-    });
-    SAMPLER.set(false);
     g.finish();
 }
 
 /// Time for `iters` calls of `f` on this thread while a second thread calls `f` on the same
-/// call site until this thread is done.
-fn contended(iters: u64, f: impl Fn() -> u64 + Sync) -> Duration {
+/// call site until this thread is done; both inside an unsampled remote parent when
+/// `in_unsampled_parent`.
+fn contended(iters: u64, in_unsampled_parent: bool, f: impl Fn() -> u64 + Sync) -> Duration {
     let start_line = Arc::new(Barrier::new(2));
     let done = std::sync::atomic::AtomicBool::new(false);
+    let parent = || in_unsampled_parent.then(|| unsampled_remote_parent().attach());
     std::thread::scope(|s| {
         let other_start = Arc::clone(&start_line);
         let (f, done) = (&f, &done);
         s.spawn(move || {
+            let _parent = parent();
             other_start.wait();
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 black_box(f());
             }
         });
+        let _parent = parent();
         start_line.wait();
         let start = Instant::now();
         for _ in 0..iters {
@@ -339,32 +365,34 @@ fn contended(iters: u64, f: impl Fn() -> u64 + Sync) -> Duration {
     })
 }
 
+/// A benchmark of `f` called on two threads at once ([`contended`]).
+fn two<'f>(
+    f: &'f (dyn Fn() -> u64 + Sync),
+    in_unsampled_parent: bool,
+) -> impl FnMut(&mut criterion::Bencher<'_>) + 'f {
+    move |b| b.iter_custom(|n| contended(n, in_unsampled_parent, f))
+}
+
 fn sync_two_threads(c: &mut Criterion, peers: &Peers) {
     let mut g = c.benchmark_group("sync_2_threads");
-    g.bench_function("bare", |b| b.iter_custom(|n| contended(n, || bare(black_box(7)))));
-    g.bench_function("floor", |b| b.iter_custom(|n| contended(n, || peers.floor.call(7))));
-    g.bench_function("flowmeter_span_false", |b| {
-        b.iter_custom(|n| contended(n, || flowmeter_span_false(black_box(7))))
-    });
-    SAMPLER.set(true);
-    g.bench_function("flowmeter_span_sampled", |b| {
-        b.iter_custom(|n| contended(n, || flowmeter_span(black_box(7))))
-    });
-    SAMPLER.set(false);
-    g.bench_function("otel_hand_written", |b| {
-        b.iter_custom(|n| contended(n, || peers.hand.call(black_box(7))))
-    });
-    g.bench_function("autometrics", |b| {
-        b.iter_custom(|n| contended(n, || autometrics_call(black_box(7))))
-    });
-    g.bench_function("metrics_crate", |b| {
-        b.iter_custom(|n| contended(n, || metrics_crate(black_box(7))))
-    });
-    SAMPLER.set(true);
-    g.bench_function("tracing_instrument_sampled", |b| {
-        b.iter_custom(|n| contended(n, || tracing_instrument(black_box(7))))
-    });
-    SAMPLER.set(false);
+    g.bench_function("bare", two(&|| bare(black_box(7)), false));
+    g.bench_function("floor", two(&|| peers.floor.call(black_box(7)), false));
+    g.bench_function("flowmeter_span_false", two(&|| flowmeter_span_false(black_box(7)), false));
+    for (case, sampling, in_parent) in CASES {
+        under(sampling, false, || {
+            let id = format!("flowmeter_span_{case}");
+            g.bench_function(id, two(&|| flowmeter_span(black_box(7)), in_parent));
+            let id = format!("tracing_instrument_{case}");
+            g.bench_function(id, two(&|| tracing_instrument(black_box(7)), in_parent));
+        });
+    }
+    g.bench_function(
+        "tracing_instrument_same_fields_sampled",
+        two(&|| tracing_instrument_same_fields(black_box(7)), false),
+    );
+    g.bench_function("otel_hand_written", two(&|| peers.hand.call(black_box(7)), false));
+    g.bench_function("autometrics", two(&|| autometrics_call(black_box(7)), false));
+    g.bench_function("metrics_crate", two(&|| metrics_crate(black_box(7)), false));
     g.finish();
 }
 

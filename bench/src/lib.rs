@@ -1,8 +1,9 @@
 //! Fixtures shared by flowmeter's peer benchmarks (`benches/per_call.rs`, `benches/scrape.rs`).
 //!
 //! - [`work`]: the body every contestant wraps, so only the instrumentation differs;
-//! - [`ToggleSampler`]: one tracer whose sampling can be switched between benchmarks, so the
-//!   sampled and the not-sampled span cases run in one process through one layer;
+//! - [`SwitchSampler`]: one sampler that can be switched between benchmarks (always on, roots
+//!   dropped, 1% of roots), so every sampling case runs in one process through one pipeline;
+//!   [`unsampled_remote_parent`] puts calls in a trace whose parent is not sampled;
 //! - [`DiscardExporter`]: a span exporter that drops what it gets, so sampled spans pay the
 //!   whole SDK path (processor, `SpanData`) but no I/O;
 //! - [`CountingAllocator`]: a global allocator that tracks live bytes, for memory per series.
@@ -10,14 +11,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
 
 use opentelemetry::trace::{Link, SpanKind, TraceId};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    SamplingDecision, SamplingResult, ShouldSample, SpanData, SpanExporter,
-};
+use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample, SpanData, SpanExporter};
 
 /// The function body every contestant wraps: a few arithmetic instructions the optimizer
 /// cannot remove.
@@ -26,43 +25,80 @@ pub fn work(x: u64) -> u64 {
     black_box(x).wrapping_mul(31).rotate_left(7)
 }
 
-/// A sampler that records and samples every span while on, and drops every span while off.
-#[derive(Debug, Clone, Default)]
-pub struct ToggleSampler(Arc<AtomicBool>);
+/// Which sampler a [`SwitchSampler`] asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Sampling {
+    /// `parentbased_always_on`: roots sampled, children follow their parent.
+    Sampled = 0,
+    /// `parentbased_always_off`: roots not sampled, children follow their parent.
+    RootsDropped = 1,
+    /// `parentbased_traceidratio` at 0.01: one root in a hundred sampled.
+    OnePercent = 2,
+}
 
-impl ToggleSampler {
-    /// A sampler that starts off.
+/// One sampler whose standard sampler can be switched between benchmarks, so every sampling
+/// case runs in one process through one pipeline. Each is OpenTelemetry's own, so it decides
+/// from the parent and the trace id alone, as flowmeter requires of a custom sampler.
+#[derive(Debug, Clone)]
+pub struct SwitchSampler {
+    current: Arc<AtomicU8>,
+    samplers: Arc<[Sampler; 3]>,
+}
+
+impl Default for SwitchSampler {
+    fn default() -> Self {
+        let parent_based = |root: Sampler| Sampler::ParentBased(Box::new(root));
+        SwitchSampler {
+            current: Arc::new(AtomicU8::new(Sampling::Sampled as u8)),
+            samplers: Arc::new([
+                parent_based(Sampler::AlwaysOn),
+                parent_based(Sampler::AlwaysOff),
+                parent_based(Sampler::TraceIdRatioBased(0.01)),
+            ]),
+        }
+    }
+}
+
+impl SwitchSampler {
+    /// A sampler that starts as [`Sampling::Sampled`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Switches sampling on or off for spans started from now on.
-    pub fn set(&self, sampled: bool) {
-        self.0.store(sampled, Ordering::Relaxed);
+    /// Switches to `sampling` for spans decided from now on.
+    pub fn set(&self, sampling: Sampling) {
+        self.current.store(sampling as u8, Ordering::Relaxed);
     }
 }
 
-impl ShouldSample for ToggleSampler {
+impl ShouldSample for SwitchSampler {
     fn should_sample(
         &self,
         parent_context: Option<&Context>,
-        _trace_id: TraceId,
-        _name: &str,
-        _span_kind: &SpanKind,
-        _attributes: &[KeyValue],
-        _links: &[Link],
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
     ) -> SamplingResult {
-        use opentelemetry::trace::TraceContextExt as _;
-        let decision = if self.0.load(Ordering::Relaxed) {
-            SamplingDecision::RecordAndSample
-        } else {
-            SamplingDecision::Drop
-        };
-        let trace_state = parent_context
-            .map(|cx| cx.span().span_context().trace_state().clone())
-            .unwrap_or_default();
-        SamplingResult { decision, attributes: Vec::new(), trace_state }
+        let sampler = &self.samplers[usize::from(self.current.load(Ordering::Relaxed))];
+        sampler.should_sample(parent_context, trace_id, name, span_kind, attributes, links)
     }
+}
+
+/// A remote parent whose trace is not sampled, as a server extracts it from
+/// `traceparent: 00-...-...-00`: calls made while it is attached are in an unsampled trace.
+pub fn unsampled_remote_parent() -> Context {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceState};
+    let parent = SpanContext::new(
+        TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736),
+        SpanId::from(0x00f067aa0ba902b7),
+        TraceFlags::default(),
+        true,
+        TraceState::default(),
+    );
+    Context::new().with_remote_span_context(parent)
 }
 
 /// A span exporter that discards every batch.

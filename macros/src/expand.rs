@@ -156,14 +156,14 @@ impl Parts {
     fn sync_body(&self, stmts: &[Stmt], value: Option<&Type>) -> TokenStream {
         let Parts { callsite, start, finish, span } = self;
         let fake_return = fake_return(value);
-        let run = if *span {
-            quote!(__flowmeter_execution.scope().in_scope)
+        let (execution, run) = if *span {
+            (quote!(mut __flowmeter_execution), quote!(__flowmeter_execution.run_once))
         } else {
-            quote!(::flowmeter::__private::run)
+            (quote!(__flowmeter_execution), quote!(::flowmeter::__private::run))
         };
         quote! {
             #callsite
-            let __flowmeter_execution = #start;
+            let #execution = #start;
             let __flowmeter_ret = #run(move || {
                 #fake_return
                 #(#stmts)*

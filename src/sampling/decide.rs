@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry::trace::{
-    Link, SpanContext, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
+    Link, SpanContext, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
 
-use super::ids;
+use super::{Sampler, ids, standard};
 
 /// What a call does about its span.
 #[derive(Debug)]
@@ -30,23 +30,38 @@ pub(crate) enum Decision {
 /// that will not be recorded skips its `tracing` span.
 #[derive(Debug)]
 pub(crate) struct SpanPolicy {
-    sampler: SharedSampler,
+    sampler: Asked,
     skip_unsampled: AtomicBool,
 }
 
+/// The sampler flowmeter asks.
+#[derive(Debug)]
+enum Asked {
+    /// A standard sampler: decided directly (`standard.rs`), the SDK given its own.
+    Standard(Sampler),
+    /// A program's own sampler, asked through the SDK's interface by both.
+    Custom(SharedSampler),
+}
+
 impl SpanPolicy {
-    /// A policy deciding with `sampler`; spans are built for every call until
+    /// A policy deciding with a standard `sampler`; spans are built for every call until
     /// [`set_skip_unsampled`](Self::set_skip_unsampled).
-    pub(crate) fn new(sampler: Box<dyn ShouldSample>) -> Self {
-        SpanPolicy {
-            sampler: SharedSampler(Arc::from(sampler)),
-            skip_unsampled: AtomicBool::new(false),
-        }
+    pub(crate) fn standard(sampler: Sampler) -> Self {
+        SpanPolicy { sampler: Asked::Standard(sampler), skip_unsampled: AtomicBool::new(false) }
     }
 
-    /// The same sampler, for the tracer provider.
+    /// A policy deciding with a program's own `sampler`.
+    pub(crate) fn custom(sampler: Box<dyn ShouldSample>) -> Self {
+        let sampler = Asked::Custom(SharedSampler(Arc::from(sampler)));
+        SpanPolicy { sampler, skip_unsampled: AtomicBool::new(false) }
+    }
+
+    /// The sampler that decides the same, for the tracer provider.
     pub(crate) fn sdk_sampler(&self) -> Box<dyn ShouldSample> {
-        Box::new(self.sampler.clone())
+        match &self.sampler {
+            Asked::Standard(sampler) => Box::new(sampler.to_sdk()),
+            Asked::Custom(shared) => Box::new(shared.clone()),
+        }
     }
 
     /// Whether calls that will not be recorded skip their span.
@@ -78,41 +93,50 @@ impl SpanPolicy {
         let parent = parent.span_context();
         if parent.is_valid() {
             // The SDK passes the same context and the parent's trace id.
-            return match self.ask(cx, parent.trace_id(), name).decision {
-                SamplingDecision::Drop => Decision::Skip,
-                SamplingDecision::RecordOnly | SamplingDecision::RecordAndSample => Decision::Span,
-            };
+            let (sampled, _) = self.ask(cx, Some(parent), parent.trace_id(), name);
+            return if sampled { Decision::Span } else { Decision::Skip };
         }
         // A root: decided on the trace id its span would get.
         let trace_id = ids::peek_root_trace_id();
-        let result = self.ask(cx, trace_id, name);
-        match result.decision {
-            SamplingDecision::Drop => {
-                ids::take_root_trace_id();
-                let unsampled = SpanContext::new(
-                    trace_id,
-                    ids::new_span_id(),
-                    TraceFlags::default(),
-                    false,
-                    result.trace_state,
-                );
-                Decision::SkipRoot(cx.with_remote_span_context(unsampled))
-            }
-            SamplingDecision::RecordOnly | SamplingDecision::RecordAndSample => Decision::Span,
+        let (sampled, trace_state) = self.ask(cx, None, trace_id, name);
+        if sampled {
+            return Decision::Span;
         }
+        let (trace_id, span_id) = ids::take_root_ids();
+        let unsampled =
+            SpanContext::new(trace_id, span_id, TraceFlags::default(), false, trace_state);
+        Decision::SkipRoot(cx.with_remote_span_context(unsampled))
     }
 
-    /// Asks the sampler as the SDK will when the span starts, without the attributes (which
-    /// do not exist yet; OpenTelemetry's samplers do not read them).
-    fn ask(&self, cx: &Context, trace_id: TraceId, name: &str) -> SamplingResult {
-        self.sampler.should_sample(Some(cx), trace_id, name, &SpanKind::Internal, &[], &[])
+    /// Whether the sampler keeps a span (records it: `RecordOnly` builds the span too), as the
+    /// SDK will ask when the span starts, and the trace state it gives; asked without the
+    /// attributes, which do not exist yet (OpenTelemetry's samplers do not read them).
+    #[inline]
+    fn ask(
+        &self,
+        cx: &Context,
+        parent: Option<&SpanContext>,
+        trace_id: TraceId,
+        name: &str,
+    ) -> (bool, TraceState) {
+        match &self.sampler {
+            Asked::Standard(sampler) => {
+                let state = parent.map(|p| p.trace_state().clone()).unwrap_or_default();
+                (standard::samples(*sampler, parent, trace_id), state)
+            }
+            Asked::Custom(custom) => {
+                let kind = &SpanKind::Internal;
+                let result = custom.should_sample(Some(cx), trace_id, name, kind, &[], &[]);
+                (result.decision != SamplingDecision::Drop, result.trace_state)
+            }
+        }
     }
 }
 
 /// OpenTelemetry's default: parent-based always-on, every span built.
 impl Default for SpanPolicy {
     fn default() -> Self {
-        SpanPolicy::new(Box::new(super::Sampler::default().to_sdk()))
+        SpanPolicy::standard(Sampler::default())
     }
 }
 

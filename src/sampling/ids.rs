@@ -7,23 +7,57 @@
 //! entered, and a call enters its span as soon as it is made). So the SDK's sampler, asked
 //! again when the span starts, sees the id flowmeter decided on, and decides the same.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use opentelemetry::trace::{SpanId, TraceId};
-use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
+use opentelemetry_sdk::trace::IdGenerator;
+use rand::rngs::SmallRng;
+use rand::{Rng as _, SeedableRng as _};
+
+/// This thread's ids: its random generator, and the trace id the next root started on this
+/// thread gets, once someone has looked. One thread-local, so an unsampled root takes its
+/// trace id and span id in one access.
+struct ThreadIds {
+    rng: RefCell<SmallRng>,
+    next_root: Cell<Option<TraceId>>,
+}
+
+impl ThreadIds {
+    fn trace_id(&self) -> TraceId {
+        loop {
+            // Zero is the invalid id (one chance in 2^128).
+            let id = self.rng.borrow_mut().random::<u128>();
+            if id != 0 {
+                return TraceId::from(id);
+            }
+        }
+    }
+
+    fn span_id(&self) -> SpanId {
+        loop {
+            let id = self.rng.borrow_mut().random::<u64>();
+            if id != 0 {
+                return SpanId::from(id);
+            }
+        }
+    }
+}
 
 thread_local! {
-    /// The trace id the next root started on this thread gets, once someone has looked.
-    static NEXT_ROOT: Cell<Option<TraceId>> = const { Cell::new(None) };
+    // Seeded from the operating system, as the SDK's own generator is.
+    static IDS: ThreadIds = ThreadIds {
+        rng: RefCell::new(SmallRng::from_os_rng()),
+        next_root: Cell::new(None),
+    };
 }
 
 /// The trace id the next root span started on this thread will get.
 pub(crate) fn peek_root_trace_id() -> TraceId {
-    NEXT_ROOT.with(|next| match next.get() {
+    IDS.with(|ids| match ids.next_root.get() {
         Some(id) => id,
         None => {
-            let id = RandomIdGenerator::default().new_trace_id();
-            next.set(Some(id));
+            let id = ids.trace_id();
+            ids.next_root.set(Some(id));
             id
         }
     })
@@ -31,12 +65,12 @@ pub(crate) fn peek_root_trace_id() -> TraceId {
 
 /// Takes the next root trace id (the one [`peek_root_trace_id`] showed, or a new one).
 pub(crate) fn take_root_trace_id() -> TraceId {
-    NEXT_ROOT.with(Cell::take).unwrap_or_else(|| RandomIdGenerator::default().new_trace_id())
+    IDS.with(|ids| ids.next_root.take().unwrap_or_else(|| ids.trace_id()))
 }
 
-/// A new random span id.
-pub(crate) fn new_span_id() -> SpanId {
-    RandomIdGenerator::default().new_span_id()
+/// Takes the next root trace id, with a new span id: the ids of an unsampled root.
+pub(crate) fn take_root_ids() -> (TraceId, SpanId) {
+    IDS.with(|ids| (ids.next_root.take().unwrap_or_else(|| ids.trace_id()), ids.span_id()))
 }
 
 /// The id generator of flowmeter's tracer provider: random ids, and for a root span the
@@ -50,7 +84,7 @@ impl IdGenerator for PeekedIds {
     }
 
     fn new_span_id(&self) -> SpanId {
-        new_span_id()
+        IDS.with(ThreadIds::span_id)
     }
 }
 

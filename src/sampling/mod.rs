@@ -21,6 +21,7 @@
 mod decide;
 pub(crate) mod ids;
 mod sampler;
+mod standard;
 
 pub(crate) use decide::{Decision, SpanPolicy};
 pub use sampler::Sampler;

@@ -46,10 +46,10 @@ impl TelemetryBuilder {
         };
         // One sampler, asked by flowmeter before a span exists and by the SDK when it starts;
         // root trace ids come from `PeekedIds`, so both see the same id (see `sampling`).
-        let spans = SpanPolicy::new(match self.custom_sampler {
-            Some(custom) => custom,
-            None => Box::new(config.sampler.to_sdk()),
-        });
+        let spans = match self.custom_sampler {
+            Some(custom) => SpanPolicy::custom(custom),
+            None => SpanPolicy::standard(config.sampler),
+        };
         let tracer = self.tracer.with_sampler(spans.sdk_sampler()).with_id_generator(PeekedIds);
         let meter_provider = SdkMeterProvider::builder();
         #[cfg(feature = "otlp")]
