@@ -8,18 +8,18 @@
 //! | `bare` | the function alone |
 //! | `floor` | two clock reads + one bound counter add + one bound histogram record |
 //! | `flowmeter_span_false` | `#[instrumented(span = false)]` |
-//! | `flowmeter_span_sampled` | `#[instrumented]` through flowmeter's own subscriber, a root sampled and exported (discarded) |
-//! | `flowmeter_span_unsampled_parent` | the same call inside a remote parent that is not sampled (`traceparent` flags `00`) |
-//! | `flowmeter_span_unsampled_root` | the same call as a root under `parentbased_always_off` |
-//! | `flowmeter_span_ratio_1pct` | the same call as a root under `parentbased_traceidratio` 0.01: the mean of 99 unsampled and 1 sampled |
+//! | `flowmeter_span_sampled` | `#[instrumented]` through flowmeter's own subscriber, inside a sampled remote parent (`traceparent` flags `01`): sampled and exported (discarded) |
+//! | `flowmeter_span_unsampled_parent` | the same call inside a remote parent that is not sampled (flags `00`) |
+//! | `flowmeter_span_unsampled_root` | the same call as a root (no parent), which `parentbased_always_off` does not sample |
 //! | `otel_hand_written` | `Instant` + unbound `Counter::add` + `Histogram::record`, 3 attributes |
 //! | `autometrics` | `#[autometrics]` (autometrics 3, prometheus-client backend) |
 //! | `metrics_crate` | `counter!` + `histogram!` with 3 labels (metrics 0.24 + metrics-exporter-prometheus) |
-//! | `tracing_instrument_*` | `#[tracing::instrument]` through the same subscriber, in each of the same four cases (the SDK's sampler decides when the span starts) |
+//! | `tracing_instrument_*` | `#[tracing::instrument]` through the same subscriber, in each of the same three cases (the SDK's sampler decides when the span starts) |
 //! | `tracing_instrument_same_fields_sampled` | `#[tracing::instrument]` with flowmeter's two static span attributes (`primitive.name`, `primitive.type`) added through `fields(...)`: the same span as `flowmeter_span_sampled`, without the metrics |
 //!
-//! Every case runs under one pipeline whose sampler is switched between rows
-//! ([`SwitchSampler`]): always-on roots, dropped roots, 1% of roots, each parent-based.
+//! One pipeline, sampler `parentbased_always_off` (flowmeter's standard sampler, decided as
+//! users' are): the parent decides, and a root is not sampled. The 1% ratio sampler has its
+//! own process: `benches/sampling_ratio.rs`.
 //!
 //! Groups: `clock` (the two monotonic clocks considered for the hot path), `sync_1_thread`, `async_1_thread` (a current-thread tokio runtime), and
 //! `sync_2_threads` (the time per call on one thread while a second thread calls the same
@@ -28,25 +28,24 @@
 //! Run: `cargo bench -p flowmeter-bench --bench per_call`.
 
 use std::hint::black_box;
-use std::sync::{Arc, Barrier, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use autometrics::autometrics;
 use criterion::{Criterion, criterion_group, criterion_main};
+use flowmeter::telemetry::Sampler;
 use flowmeter::{Telemetry, instrumented};
-use flowmeter_bench::{DiscardExporter, Sampling, SwitchSampler, unsampled_remote_parent, work};
+use flowmeter_bench::{DiscardExporter, remote_parent, two, work};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
     BoundCounter, BoundHistogram, Counter, Histogram, MeterProvider as _,
 };
 
-static SAMPLER: LazyLock<SwitchSampler> = LazyLock::new(SwitchSampler::new);
-
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
     Telemetry::builder()
         .serve(false)
         .ignore_env()
-        .custom_sampler(SAMPLER.clone())
+        .sampler(Sampler::ParentBasedAlwaysOff)
         .with_span_exporter(DiscardExporter)
         .install()
         .expect("install flowmeter")
@@ -261,24 +260,15 @@ fn check_every_peer_records(floor: &Floor, hand: &HandWritten) {
     assert!(autometrics.contains("function=\"autometrics_call\""), "{autometrics}");
 }
 
-/// The four sampling cases every spanned contestant runs in: the row's suffix, the sampler,
-/// and whether the calls run inside a remote parent that is not sampled.
-const CASES: [(&str, Sampling, bool); 4] = [
-    ("sampled", Sampling::Sampled, false),
-    ("unsampled_parent", Sampling::Sampled, true),
-    ("unsampled_root", Sampling::RootsDropped, false),
-    ("ratio_1pct", Sampling::OnePercent, false),
-];
+/// The three sampling cases every spanned contestant runs in: the row's suffix, and the
+/// remote parent the calls run in (`Some(sampled)`), or none (a root, not sampled).
+const CASES: [(&str, Option<bool>); 3] =
+    [("sampled", Some(true)), ("unsampled_parent", Some(false)), ("unsampled_root", None)];
 
-/// Runs `bench` with the sampler set to `sampling` (and back to sampled after), inside an
-/// unsampled remote parent when `in_unsampled_parent`.
-fn under<R>(sampling: Sampling, in_unsampled_parent: bool, bench: impl FnOnce() -> R) -> R {
-    SAMPLER.set(sampling);
-    let parent = in_unsampled_parent.then(|| unsampled_remote_parent().attach());
-    let out = bench();
-    drop(parent);
-    SAMPLER.set(Sampling::Sampled);
-    out
+/// Runs `bench` inside [`remote_parent`]`(sampled)` when `parent` is `Some(sampled)`.
+fn under<R>(parent: Option<bool>, bench: impl FnOnce() -> R) -> R {
+    let _parent = parent.map(|sampled| remote_parent(sampled).attach());
+    bench()
 }
 
 fn sync_one_thread(c: &mut Criterion, peers: &Peers) {
@@ -286,8 +276,8 @@ fn sync_one_thread(c: &mut Criterion, peers: &Peers) {
     g.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
     g.bench_function("floor", |b| b.iter(|| peers.floor.call(black_box(7))));
     g.bench_function("flowmeter_span_false", |b| b.iter(|| flowmeter_span_false(black_box(7))));
-    for (case, sampling, in_parent) in CASES {
-        under(sampling, in_parent, || {
+    for (case, parent) in CASES {
+        under(parent, || {
             g.bench_function(format!("flowmeter_span_{case}"), |b| {
                 b.iter(|| flowmeter_span(black_box(7)))
             });
@@ -296,8 +286,10 @@ fn sync_one_thread(c: &mut Criterion, peers: &Peers) {
             });
         });
     }
-    g.bench_function("tracing_instrument_same_fields_sampled", |b| {
-        b.iter(|| tracing_instrument_same_fields(black_box(7)))
+    under(Some(true), || {
+        g.bench_function("tracing_instrument_same_fields_sampled", |b| {
+            b.iter(|| tracing_instrument_same_fields(black_box(7)))
+        })
     });
     g.bench_function("otel_hand_written", |b| b.iter(|| peers.hand.call(black_box(7))));
     g.bench_function("autometrics", |b| b.iter(|| autometrics_call(black_box(7))));
@@ -313,8 +305,8 @@ fn async_one_thread(c: &mut Criterion, peers: &Peers) {
         b.to_async(&rt).iter(|| flowmeter_span_false_async(black_box(7)))
     });
     // A current-thread runtime polls on this thread, inside the attached parent.
-    for (case, sampling, in_parent) in CASES {
-        under(sampling, in_parent, || {
+    for (case, parent) in CASES {
+        under(parent, || {
             g.bench_function(format!("flowmeter_span_{case}"), |b| {
                 b.to_async(&rt).iter(|| flowmeter_span_async(black_box(7)))
             });
@@ -323,8 +315,10 @@ fn async_one_thread(c: &mut Criterion, peers: &Peers) {
             });
         });
     }
-    g.bench_function("tracing_instrument_same_fields_sampled", |b| {
-        b.to_async(&rt).iter(|| tracing_instrument_same_fields_async(black_box(7)))
+    under(Some(true), || {
+        g.bench_function("tracing_instrument_same_fields_sampled", |b| {
+            b.to_async(&rt).iter(|| tracing_instrument_same_fields_async(black_box(7)))
+        })
     });
     g.bench_function("otel_hand_written", |b| {
         b.to_async(&rt).iter(|| peers.hand.call_async(black_box(7)))
@@ -336,63 +330,24 @@ fn async_one_thread(c: &mut Criterion, peers: &Peers) {
     g.finish();
 }
 
-/// Time for `iters` calls of `f` on this thread while a second thread calls `f` on the same
-/// call site until this thread is done; both inside an unsampled remote parent when
-/// `in_unsampled_parent`.
-fn contended(iters: u64, in_unsampled_parent: bool, f: impl Fn() -> u64 + Sync) -> Duration {
-    let start_line = Arc::new(Barrier::new(2));
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let parent = || in_unsampled_parent.then(|| unsampled_remote_parent().attach());
-    std::thread::scope(|s| {
-        let other_start = Arc::clone(&start_line);
-        let (f, done) = (&f, &done);
-        s.spawn(move || {
-            let _parent = parent();
-            other_start.wait();
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                black_box(f());
-            }
-        });
-        let _parent = parent();
-        start_line.wait();
-        let start = Instant::now();
-        for _ in 0..iters {
-            black_box(f());
-        }
-        let elapsed = start.elapsed();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        elapsed
-    })
-}
-
-/// A benchmark of `f` called on two threads at once ([`contended`]).
-fn two<'f>(
-    f: &'f (dyn Fn() -> u64 + Sync),
-    in_unsampled_parent: bool,
-) -> impl FnMut(&mut criterion::Bencher<'_>) + 'f {
-    move |b| b.iter_custom(|n| contended(n, in_unsampled_parent, f))
-}
-
 fn sync_two_threads(c: &mut Criterion, peers: &Peers) {
     let mut g = c.benchmark_group("sync_2_threads");
-    g.bench_function("bare", two(&|| bare(black_box(7)), false));
-    g.bench_function("floor", two(&|| peers.floor.call(black_box(7)), false));
-    g.bench_function("flowmeter_span_false", two(&|| flowmeter_span_false(black_box(7)), false));
-    for (case, sampling, in_parent) in CASES {
-        under(sampling, false, || {
-            let id = format!("flowmeter_span_{case}");
-            g.bench_function(id, two(&|| flowmeter_span(black_box(7)), in_parent));
-            let id = format!("tracing_instrument_{case}");
-            g.bench_function(id, two(&|| tracing_instrument(black_box(7)), in_parent));
-        });
+    g.bench_function("bare", two(&|| bare(black_box(7)), None));
+    g.bench_function("floor", two(&|| peers.floor.call(black_box(7)), None));
+    g.bench_function("flowmeter_span_false", two(&|| flowmeter_span_false(black_box(7)), None));
+    for (case, parent) in CASES {
+        let id = format!("flowmeter_span_{case}");
+        g.bench_function(id, two(&|| flowmeter_span(black_box(7)), parent));
+        let id = format!("tracing_instrument_{case}");
+        g.bench_function(id, two(&|| tracing_instrument(black_box(7)), parent));
     }
     g.bench_function(
         "tracing_instrument_same_fields_sampled",
-        two(&|| tracing_instrument_same_fields(black_box(7)), false),
+        two(&|| tracing_instrument_same_fields(black_box(7)), Some(true)),
     );
-    g.bench_function("otel_hand_written", two(&|| peers.hand.call(black_box(7)), false));
-    g.bench_function("autometrics", two(&|| autometrics_call(black_box(7)), false));
-    g.bench_function("metrics_crate", two(&|| metrics_crate(black_box(7)), false));
+    g.bench_function("otel_hand_written", two(&|| peers.hand.call(black_box(7)), None));
+    g.bench_function("autometrics", two(&|| autometrics_call(black_box(7)), None));
+    g.bench_function("metrics_crate", two(&|| metrics_crate(black_box(7)), None));
     g.finish();
 }
 

@@ -1,22 +1,23 @@
 //! Fixtures shared by flowmeter's peer benchmarks (`benches/per_call.rs`, `benches/scrape.rs`).
 //!
 //! - [`work`]: the body every contestant wraps, so only the instrumentation differs;
-//! - [`SwitchSampler`]: one sampler that can be switched between benchmarks (always on, roots
-//!   dropped, 1% of roots), so every sampling case runs in one process through one pipeline;
-//!   [`unsampled_remote_parent`] puts calls in a trace whose parent is not sampled;
+//! - [`remote_parent`]: the context a server extracts from a `traceparent`, sampled or not, so
+//!   one process measures calls in sampled, unsampled and no traces;
+//! - [`contended`] and [`two`]: the time per call on one thread while a second one calls too;
 //! - [`DiscardExporter`]: a span exporter that drops what it gets, so sampled spans pay the
 //!   whole SDK path (processor, `SpanData`) but no I/O;
 //! - [`CountingAllocator`]: a global allocator that tracks live bytes, for memory per series.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
-use opentelemetry::trace::{Link, SpanKind, TraceId};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::Context;
+use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 /// The function body every contestant wraps: a few arithmetic instructions the optimizer
 /// cannot remove.
@@ -25,80 +26,56 @@ pub fn work(x: u64) -> u64 {
     black_box(x).wrapping_mul(31).rotate_left(7)
 }
 
-/// Which sampler a [`SwitchSampler`] asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Sampling {
-    /// `parentbased_always_on`: roots sampled, children follow their parent.
-    Sampled = 0,
-    /// `parentbased_always_off`: roots not sampled, children follow their parent.
-    RootsDropped = 1,
-    /// `parentbased_traceidratio` at 0.01: one root in a hundred sampled.
-    OnePercent = 2,
-}
-
-/// One sampler whose standard sampler can be switched between benchmarks, so every sampling
-/// case runs in one process through one pipeline. Each is OpenTelemetry's own, so it decides
-/// from the parent and the trace id alone, as flowmeter requires of a custom sampler.
-#[derive(Debug, Clone)]
-pub struct SwitchSampler {
-    current: Arc<AtomicU8>,
-    samplers: Arc<[Sampler; 3]>,
-}
-
-impl Default for SwitchSampler {
-    fn default() -> Self {
-        let parent_based = |root: Sampler| Sampler::ParentBased(Box::new(root));
-        SwitchSampler {
-            current: Arc::new(AtomicU8::new(Sampling::Sampled as u8)),
-            samplers: Arc::new([
-                parent_based(Sampler::AlwaysOn),
-                parent_based(Sampler::AlwaysOff),
-                parent_based(Sampler::TraceIdRatioBased(0.01)),
-            ]),
-        }
-    }
-}
-
-impl SwitchSampler {
-    /// A sampler that starts as [`Sampling::Sampled`].
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Switches to `sampling` for spans decided from now on.
-    pub fn set(&self, sampling: Sampling) {
-        self.current.store(sampling as u8, Ordering::Relaxed);
-    }
-}
-
-impl ShouldSample for SwitchSampler {
-    fn should_sample(
-        &self,
-        parent_context: Option<&Context>,
-        trace_id: TraceId,
-        name: &str,
-        span_kind: &SpanKind,
-        attributes: &[KeyValue],
-        links: &[Link],
-    ) -> SamplingResult {
-        let sampler = &self.samplers[usize::from(self.current.load(Ordering::Relaxed))];
-        sampler.should_sample(parent_context, trace_id, name, span_kind, attributes, links)
-    }
-}
-
-/// A remote parent whose trace is not sampled, as a server extracts it from
-/// `traceparent: 00-...-...-00`: calls made while it is attached are in an unsampled trace.
-pub fn unsampled_remote_parent() -> Context {
+/// A remote parent as a server extracts it from `traceparent: 00-...-...-01` (sampled) or
+/// `-00` (not sampled): calls made while it is attached are in that trace.
+pub fn remote_parent(sampled: bool) -> Context {
     use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceState};
+    let flags = if sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
     let parent = SpanContext::new(
         TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736),
         SpanId::from(0x00f067aa0ba902b7),
-        TraceFlags::default(),
+        flags,
         true,
         TraceState::default(),
     );
     Context::new().with_remote_span_context(parent)
+}
+
+/// Time for `iters` calls of `f` on this thread while a second thread calls `f` on the same
+/// call site until this thread is done; both inside [`remote_parent`]`(sampled)` when
+/// `parent` is `Some(sampled)`.
+pub fn contended(iters: u64, parent: Option<bool>, f: impl Fn() -> u64 + Sync) -> Duration {
+    let start_line = Arc::new(Barrier::new(2));
+    let done = AtomicBool::new(false);
+    let attach = || parent.map(|sampled| remote_parent(sampled).attach());
+    std::thread::scope(|s| {
+        let other_start = Arc::clone(&start_line);
+        let (f, done) = (&f, &done);
+        s.spawn(move || {
+            let _parent = attach();
+            other_start.wait();
+            while !done.load(Ordering::Relaxed) {
+                black_box(f());
+            }
+        });
+        let _parent = attach();
+        start_line.wait();
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(f());
+        }
+        let elapsed = start.elapsed();
+        done.store(true, Ordering::Relaxed);
+        elapsed
+    })
+}
+
+/// A benchmark of `f` called on two threads at once ([`contended`]).
+pub fn two<'f>(
+    f: &'f (dyn Fn() -> u64 + Sync),
+    parent: Option<bool>,
+) -> impl FnMut(&mut criterion::Bencher<'_>) + 'f {
+    move |b| b.iter_custom(|n| contended(n, parent, f))
 }
 
 /// A span exporter that discards every batch.
