@@ -80,7 +80,7 @@ pub struct ConfigError {
     /// The field (`listen`, `metrics_path`, `namespace`, `enabled`, `serve`,
     /// `process_metrics`, `system_metrics`, `bearer_token[_file]`, `basic_auth_username`,
     /// `basic_auth_password[_file]`, `tls_cert_file`, `tls_key_file`, `config_file`,
-    /// `cardinality_limit`).
+    /// `cardinality_limit`, `traces_sampler`, `traces_sampler_arg`).
     pub field: &'static str,
     /// The rejected value as given; a secret shows as `<redacted>`, a secret file by path.
     pub value: String,

@@ -31,15 +31,13 @@ impl<'a> Execution<'a> {
         name: &str,
         make_span: impl FnOnce() -> tracing::Span,
     ) -> Self {
-        let scope = match &recording {
-            None => Scope::none(),
-            Some(_) => match decide(name) {
-                Decision::Span => Scope::span(make_span()),
-                Decision::Skip => Scope::none(),
-                Decision::SkipRoot(context) => Scope::context(context),
-            },
-        };
-        Execution { recording, scope, finished: false }
+        let mut execution = Execution { recording, scope: Scope::none(), finished: false };
+        if execution.recording.is_some()
+            && decide(name, execution.scope.context_slot()) == Decision::Span
+        {
+            execution.scope.set_span(make_span());
+        }
+        execution
     }
 
     /// Starts an execution of `callsite`. `make_span` runs only when telemetry is on and
@@ -91,10 +89,11 @@ impl<'a> Execution<'a> {
 }
 
 /// Whether the call `name` builds its span, by the installed pipeline's sampling policy (a
-/// recording exists only once a pipeline is installed).
+/// recording exists only once a pipeline is installed); an unsampled root's context is
+/// written to `root`.
 #[inline]
-fn decide(name: &str) -> Decision {
-    crate::pipeline::get().map_or(Decision::Span, |pipeline| pipeline.spans().decide(name))
+fn decide(name: &str, root: &mut Option<opentelemetry::Context>) -> Decision {
+    crate::pipeline::get().map_or(Decision::Span, |pipeline| pipeline.spans().decide(name, root))
 }
 
 impl Drop for Execution<'_> {

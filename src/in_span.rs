@@ -50,6 +50,18 @@ impl Scope {
         Scope { span: tracing::Span::none(), context: Some(context) }
     }
 
+    /// Where a context of its own is written in place (see `sampling::SpanPolicy::decide`).
+    #[inline]
+    pub(crate) fn context_slot(&mut self) -> &mut Option<opentelemetry::Context> {
+        &mut self.context
+    }
+
+    /// Runs inside `span` from now on.
+    #[inline]
+    pub(crate) fn set_span(&mut self, span: tracing::Span) {
+        self.span = span;
+    }
+
     /// The span (disabled when the call built none).
     #[inline]
     pub fn tracing_span(&self) -> &tracing::Span {

@@ -2,7 +2,9 @@
 //!
 //! Put `#[instrumented]` on a function and every call is counted by status, timed into a
 //! seconds histogram, tracked while in flight and traced as a span, through OpenTelemetry,
-//! and served to Prometheus on `127.0.0.1:9464/metrics`.
+//! and served to Prometheus on `127.0.0.1:9464/metrics`. Spans are sampled the OpenTelemetry
+//! way ([`telemetry::Sampler`], `OTEL_TRACES_SAMPLER`); a call in a trace that will not be
+//! recorded builds no span, and is measured all the same.
 //!
 //! ```no_run
 //! use flowmeter::{Telemetry, instrumented};

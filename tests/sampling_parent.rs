@@ -205,3 +205,34 @@ fn an_unsampled_workflow_run_builds_no_span_but_counts_every_step() {
     assert_eq!(spans.len(), 2, "{spans:#?}");
     assert!(spans.iter().all(|s| s.span_context.trace_id() == TraceId::from(TRACE)));
 }
+
+#[derive(Debug, flowmeter::ErrorType)]
+enum Refusal {
+    Busy,
+}
+
+#[instrumented]
+fn refuses() -> Result<(), Refusal> {
+    Err(Refusal::Busy)
+}
+
+#[test]
+fn an_error_is_recorded_the_same_in_a_sampled_and_an_unsampled_trace() {
+    let _serial = SERIAL.lock().unwrap();
+    LazyLock::force(&TELEMETRY);
+    let errors = || {
+        let exposition = common::parse(&TELEMETRY.render());
+        let matchers = [("primitive_name", "refuses"), ("status", "error"), ("error_type", "Busy")];
+        (
+            exposition.value("flowmeter_primitive_executions_total", &matchers),
+            exposition.value("flowmeter_execution_duration_seconds_count", &matchers),
+        )
+    };
+    for (sampled, expected) in [(true, 1.0), (false, 2.0)] {
+        let _parent = remote_parent(TRACE, PARENT, sampled).attach();
+        assert!(refuses().is_err());
+        assert_eq!(errors(), (expected, expected), "sampled parent: {sampled}");
+    }
+    let spans = spans_named(&EXPORTER, &["refuses"]);
+    assert_eq!(spans.len(), 1, "only the sampled call is exported: {spans:#?}");
+}

@@ -49,6 +49,10 @@ use syn::{ImplItem, Item};
 ///   `otel.status_code` (`ERROR` for every status but `success`), every argument not
 ///   skipped, and `fields(...)`. The body runs inside the span, so `tracing` events and
 ///   instrumented calls in it nest under it; an `async fn`'s span is entered on every poll.
+///   When the call's trace will not be recorded (its parent is not sampled, or the sampler
+///   drops it as a root) and only flowmeter reads the spans, no span is built and the
+///   field expressions are not evaluated; the body runs in the unsampled trace's context
+///   instead (see `TelemetryBuilder::skip_unsampled_spans`).
 ///
 /// Every call site is a `static` registered at link time: its series exist (at 0) from the
 /// moment telemetry is installed, and `/catalog` lists it with its file and line. A call

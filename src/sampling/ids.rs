@@ -51,7 +51,9 @@ thread_local! {
     };
 }
 
-/// The trace id the next root span started on this thread will get.
+/// The trace id the next root span started on this thread will get. (Inlined, as
+/// [`take_root_ids`] is: returned through memory, the ids cost the caller a stalled load.)
+#[inline(always)]
 pub(crate) fn peek_root_trace_id() -> TraceId {
     IDS.with(|ids| match ids.next_root.get() {
         Some(id) => id,
@@ -69,6 +71,7 @@ pub(crate) fn take_root_trace_id() -> TraceId {
 }
 
 /// Takes the next root trace id, with a new span id: the ids of an unsampled root.
+#[inline(always)]
 pub(crate) fn take_root_ids() -> (TraceId, SpanId) {
     IDS.with(|ids| (ids.next_root.take().unwrap_or_else(|| ids.trace_id()), ids.span_id()))
 }

@@ -27,16 +27,16 @@ fn parent(sampled: bool, remote: bool) -> Context {
 #[test]
 fn spans_are_built_for_every_call_until_skipping_is_on() {
     let policy = SpanPolicy::standard(Sampler::AlwaysOff);
-    assert!(matches!(policy.decide("call"), Decision::Span));
+    assert!(matches!(policy.decide("call", &mut None), Decision::Span));
 }
 
 #[test]
 fn a_parent_based_sampler_follows_local_and_remote_parents() {
     for policy in policies(Sampler::ParentBasedAlwaysOn) {
         for remote in [false, true] {
-            let decision = policy.decide_in(&parent(true, remote), "call");
+            let decision = policy.decide_in(&parent(true, remote), "call", &mut None);
             assert!(matches!(decision, Decision::Span), "sampled parent, remote: {remote}");
-            let decision = policy.decide_in(&parent(false, remote), "call");
+            let decision = policy.decide_in(&parent(false, remote), "call", &mut None);
             assert!(matches!(decision, Decision::Skip), "unsampled parent, remote: {remote}");
         }
     }
@@ -45,9 +45,10 @@ fn a_parent_based_sampler_follows_local_and_remote_parents() {
 #[test]
 fn an_unsampled_root_runs_in_an_unsampled_context_of_a_new_trace() {
     for policy in policies(Sampler::ParentBasedAlwaysOff) {
-        let Decision::SkipRoot(cx) = policy.decide_in(&Context::new(), "call") else {
-            panic!("a root under parentbased_always_off is not sampled");
-        };
+        let mut root = None;
+        let decision = policy.decide_in(&Context::new(), "call", &mut root);
+        assert_eq!(decision, Decision::SkipRoot, "a root under parentbased_always_off");
+        let cx = root.expect("the root's context");
         let span = cx.span();
         let context = span.span_context();
         assert!(context.is_valid());
@@ -62,7 +63,7 @@ fn an_unsampled_root_runs_in_an_unsampled_context_of_a_new_trace() {
 fn a_sampled_root_leaves_its_trace_id_for_its_span() {
     for policy in policies(Sampler::AlwaysOn) {
         let next = ids::peek_root_trace_id();
-        assert!(matches!(policy.decide_in(&Context::new(), "call"), Decision::Span));
+        assert!(matches!(policy.decide_in(&Context::new(), "call", &mut None), Decision::Span));
         assert_eq!(ids::take_root_trace_id(), next);
     }
 }
@@ -78,14 +79,16 @@ fn a_root_is_decided_on_the_trace_id_its_span_will_get() {
             let sdk_says =
                 sdk.should_sample(None, next, "call", &SpanKind::Internal, &[], &[]).decision
                     == SamplingDecision::RecordAndSample;
-            match policy.decide_in(&Context::new(), "call") {
+            let mut root = None;
+            match policy.decide_in(&Context::new(), "call", &mut root) {
                 Decision::Span => {
                     assert!(sdk_says);
                     assert_eq!(ids::take_root_trace_id(), next);
                     sampled += 1;
                 }
-                Decision::SkipRoot(cx) => {
+                Decision::SkipRoot => {
                     assert!(!sdk_says);
+                    let cx = root.expect("the root's context");
                     assert_eq!(cx.span().span_context().trace_id(), next);
                 }
                 Decision::Skip => panic!("a root is never skipped without its own context"),
@@ -98,7 +101,8 @@ fn a_root_is_decided_on_the_trace_id_its_span_will_get() {
 #[test]
 fn a_suppressed_context_builds_no_span() {
     for policy in policies(Sampler::AlwaysOn) {
-        let decision = policy.decide_in(&Context::new().with_telemetry_suppressed(), "call");
+        let decision =
+            policy.decide_in(&Context::new().with_telemetry_suppressed(), "call", &mut None);
         assert!(matches!(decision, Decision::Skip));
     }
 }
