@@ -100,17 +100,20 @@ impl SpanPolicy {
             let (sampled, _) = self.ask(cx, Some(parent), parent.trace_id(), name);
             return if sampled { Decision::Span } else { Decision::Skip };
         }
-        // A root: decided on the trace id its span would get.
-        let trace_id = ids::peek_root_trace_id();
-        let (sampled, trace_state) = self.ask(cx, None, trace_id, name);
-        if sampled {
-            return Decision::Span;
-        }
-        let (trace_id, span_id) = ids::take_root_ids();
-        let unsampled =
-            SpanContext::new(trace_id, span_id, TraceFlags::default(), false, trace_state);
-        *root = Some(cx.with_remote_span_context(unsampled));
-        Decision::SkipRoot
+        // A root: decided on the trace id its span would get, which a sampled root leaves
+        // for its span and an unsampled one takes for its context.
+        ids::with_thread_ids(|ids| {
+            let trace_id = ids.peek_root();
+            let (sampled, trace_state) = self.ask(cx, None, trace_id, name);
+            if sampled {
+                return Decision::Span;
+            }
+            ids.forget_root();
+            let flags = TraceFlags::default();
+            let unsampled = SpanContext::new(trace_id, ids.span_id(), flags, false, trace_state);
+            *root = Some(cx.with_remote_span_context(unsampled));
+            Decision::SkipRoot
+        })
     }
 
     /// Whether the sampler keeps a span (records it: `RecordOnly` builds the span too), as the

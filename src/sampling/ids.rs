@@ -7,35 +7,69 @@
 //! entered, and a call enters its span as soon as it is made). So the SDK's sampler, asked
 //! again when the span starts, sees the id flowmeter decided on, and decides the same.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 use opentelemetry::trace::{SpanId, TraceId};
-use opentelemetry_sdk::trace::IdGenerator;
-use rand::rngs::SmallRng;
-use rand::{Rng as _, SeedableRng as _};
+use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 
-/// This thread's ids: its random generator, and the trace id the next root started on this
-/// thread gets, once someone has looked. One thread-local, so an unsampled root takes its
-/// trace id and span id in one access.
-struct ThreadIds {
-    rng: RefCell<SmallRng>,
+/// This thread's ids: a SplitMix64 generator (seeded on first use from the SDK's generator,
+/// which the operating system seeds), and the trace id the next root started on this thread
+/// gets, once someone has looked. `Cell`s in a `const` thread-local: no lazy-initialisation
+/// check and no borrow flag on a path every unsampled root takes, and nothing to panic on if
+/// a custom sampler asked for an id while flowmeter is deciding.
+pub(crate) struct ThreadIds {
+    state: Cell<u64>,
     next_root: Cell<Option<TraceId>>,
 }
 
 impl ThreadIds {
+    fn next_u64(&self) -> u64 {
+        let mut state = self.state.get();
+        if state == 0 {
+            state = u64::from_be_bytes(RandomIdGenerator::default().new_span_id().to_bytes());
+        }
+        // SplitMix64 (Steele, Lea and Flood, 2014): the state advances by a fixed odd
+        // constant and each output is a mix of it, so every thread's sequence is full-period.
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        self.state.set(state);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
     fn trace_id(&self) -> TraceId {
         loop {
             // Zero is the invalid id (one chance in 2^128).
-            let id = self.rng.borrow_mut().random::<u128>();
+            let id = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
             if id != 0 {
                 return TraceId::from(id);
             }
         }
     }
 
-    fn span_id(&self) -> SpanId {
+    /// The trace id the next root span started on this thread will get.
+    #[inline]
+    pub(crate) fn peek_root(&self) -> TraceId {
+        match self.next_root.get() {
+            Some(id) => id,
+            None => {
+                let id = self.trace_id();
+                self.next_root.set(Some(id));
+                id
+            }
+        }
+    }
+
+    /// Lets the next root have a new trace id (the current one was taken).
+    #[inline]
+    pub(crate) fn forget_root(&self) {
+        self.next_root.set(None);
+    }
+
+    pub(crate) fn span_id(&self) -> SpanId {
         loop {
-            let id = self.rng.borrow_mut().random::<u64>();
+            let id = self.next_u64();
             if id != 0 {
                 return SpanId::from(id);
             }
@@ -44,36 +78,26 @@ impl ThreadIds {
 }
 
 thread_local! {
-    // Seeded from the operating system, as the SDK's own generator is.
-    static IDS: ThreadIds = ThreadIds {
-        rng: RefCell::new(SmallRng::from_os_rng()),
-        next_root: Cell::new(None),
+    static IDS: ThreadIds = const {
+        ThreadIds { state: Cell::new(0), next_root: Cell::new(None) }
     };
 }
 
-/// The trace id the next root span started on this thread will get. (Inlined, as
-/// [`take_root_ids`] is: returned through memory, the ids cost the caller a stalled load.)
+/// Runs `f` with this thread's ids: one thread-local access for a root's whole decision.
 #[inline(always)]
+pub(crate) fn with_thread_ids<R>(f: impl FnOnce(&ThreadIds) -> R) -> R {
+    IDS.with(f)
+}
+
+/// The trace id the next root span started on this thread will get.
+#[cfg(test)]
 pub(crate) fn peek_root_trace_id() -> TraceId {
-    IDS.with(|ids| match ids.next_root.get() {
-        Some(id) => id,
-        None => {
-            let id = ids.trace_id();
-            ids.next_root.set(Some(id));
-            id
-        }
-    })
+    IDS.with(ThreadIds::peek_root)
 }
 
 /// Takes the next root trace id (the one [`peek_root_trace_id`] showed, or a new one).
 pub(crate) fn take_root_trace_id() -> TraceId {
     IDS.with(|ids| ids.next_root.take().unwrap_or_else(|| ids.trace_id()))
-}
-
-/// Takes the next root trace id, with a new span id: the ids of an unsampled root.
-#[inline(always)]
-pub(crate) fn take_root_ids() -> (TraceId, SpanId) {
-    IDS.with(|ids| (ids.next_root.take().unwrap_or_else(|| ids.trace_id()), ids.span_id()))
 }
 
 /// The id generator of flowmeter's tracer provider: random ids, and for a root span the
