@@ -39,14 +39,14 @@ impl Scope {
     }
 
     /// Inside `span`.
-    #[inline]
-    pub fn span(span: tracing::Span) -> Self {
+    #[cfg(test)]
+    pub(crate) fn span(span: tracing::Span) -> Self {
         Scope { span, context: None }
     }
 
     /// In `context`, without a span.
-    #[inline]
-    pub fn context(context: opentelemetry::Context) -> Self {
+    #[cfg(test)]
+    pub(crate) fn context(context: opentelemetry::Context) -> Self {
         Scope { span: tracing::Span::none(), context: Some(context) }
     }
 
