@@ -27,14 +27,18 @@
 //!
 //! Run: `cargo bench -p flowmeter-bench --bench per_call`.
 
+#[path = "shared/contestants.rs"]
+mod contestants;
+
 use std::hint::black_box;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use autometrics::autometrics;
+use contestants::*;
 use criterion::{Criterion, criterion_group, criterion_main};
+use flowmeter::Telemetry;
 use flowmeter::telemetry::Sampler;
-use flowmeter::{Telemetry, instrumented};
 use flowmeter_bench::{DiscardExporter, remote_parent, two, work};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
@@ -73,18 +77,6 @@ fn bare(x: u64) -> u64 {
     work(x)
 }
 
-#[instrumented(span = false)]
-#[inline(never)]
-fn flowmeter_span_false(x: u64) -> u64 {
-    work(x)
-}
-
-#[instrumented]
-#[inline(never)]
-fn flowmeter_span(x: u64) -> u64 {
-    work(x)
-}
-
 #[autometrics]
 #[inline(never)]
 fn autometrics_call(x: u64) -> u64 {
@@ -99,12 +91,6 @@ fn metrics_crate(x: u64) -> u64 {
     metrics::counter!("function_calls_total", &labels).increment(1);
     metrics::histogram!("function_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     out
-}
-
-#[tracing::instrument]
-#[inline(never)]
-fn tracing_instrument(x: u64) -> u64 {
-    work(x)
 }
 
 /// `#[tracing::instrument]` with the span content of `#[instrumented]`: the difference to
@@ -123,16 +109,6 @@ async fn bare_async(x: u64) -> u64 {
     work(x)
 }
 
-#[instrumented(span = false)]
-async fn flowmeter_span_false_async(x: u64) -> u64 {
-    work(x)
-}
-
-#[instrumented]
-async fn flowmeter_span_async(x: u64) -> u64 {
-    work(x)
-}
-
 #[autometrics]
 async fn autometrics_async(x: u64) -> u64 {
     work(x)
@@ -145,11 +121,6 @@ async fn metrics_crate_async(x: u64) -> u64 {
     metrics::counter!("function_calls_total", &labels).increment(1);
     metrics::histogram!("function_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     out
-}
-
-#[tracing::instrument]
-async fn tracing_instrument_async(x: u64) -> u64 {
-    work(x)
 }
 
 #[tracing::instrument(fields(primitive.name = "tracing_instrument_same_fields_async", primitive.type = "function"))]

@@ -14,14 +14,18 @@
 //!
 //! Run: `cargo bench -p flowmeter-bench --bench sampling_ratio`.
 
+#[path = "shared/contestants.rs"]
+mod contestants;
+
 use std::hint::black_box;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use contestants::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::telemetry::Sampler;
 use flowmeter::{Telemetry, instrumented};
-use flowmeter_bench::{DiscardExporter, two, work};
+use flowmeter_bench::{DiscardExporter, two};
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
     Telemetry::builder()
@@ -32,24 +36,6 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
         .install()
         .expect("install flowmeter")
 });
-
-#[instrumented(span = false)]
-#[inline(never)]
-fn flowmeter_span_false(x: u64) -> u64 {
-    work(x)
-}
-
-#[instrumented]
-#[inline(never)]
-fn flowmeter_span(x: u64) -> u64 {
-    work(x)
-}
-
-#[tracing::instrument]
-#[inline(never)]
-fn tracing_instrument(x: u64) -> u64 {
-    work(x)
-}
 
 #[instrumented(span = false)]
 #[inline(never)]
@@ -67,21 +53,6 @@ fn flowmeter_trace3(x: u64) -> u64 {
 #[inline(never)]
 fn tracing_instrument_trace3(x: u64) -> u64 {
     tracing_instrument(x) ^ tracing_instrument(x + 1)
-}
-
-#[instrumented(span = false)]
-async fn flowmeter_span_false_async(x: u64) -> u64 {
-    work(x)
-}
-
-#[instrumented]
-async fn flowmeter_span_async(x: u64) -> u64 {
-    work(x)
-}
-
-#[tracing::instrument]
-async fn tracing_instrument_async(x: u64) -> u64 {
-    work(x)
 }
 
 /// A contestant: the row's id and the call.
