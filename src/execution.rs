@@ -32,10 +32,13 @@ impl<'a> Execution<'a> {
         make_span: impl FnOnce() -> tracing::Span,
     ) -> Self {
         let mut execution = Execution { recording, scope: Scope::none(), finished: false };
-        if execution.recording.is_some()
-            && decide(name, execution.scope.context_slot()) == Decision::Span
-        {
-            execution.scope.set_span(make_span());
+        if execution.recording.is_some() {
+            let scope = &mut execution.scope;
+            // An unsampled root's context goes straight into the scope: moved through return
+            // values it cost stalled loads (see `sampling::SpanPolicy::decide`).
+            if decide(name, |context| *scope = Scope::context(context)) == Decision::Span {
+                *scope = Scope::span(make_span());
+            }
         }
         execution
     }
@@ -56,10 +59,10 @@ impl<'a> Execution<'a> {
         Execution { recording: callsite.start(), scope: Scope::none(), finished: false }
     }
 
-    /// The execution's span (disabled when telemetry is off, `span = false`, or the call's
-    /// trace is not sampled).
+    /// The execution's span; `None` when telemetry is off, `span = false`, or the call's
+    /// trace is not sampled.
     #[inline]
-    pub fn span(&self) -> &tracing::Span {
+    pub fn span(&self) -> Option<&tracing::Span> {
         self.scope.tracing_span()
     }
 
@@ -82,24 +85,24 @@ impl<'a> Execution<'a> {
         if let Some(recording) = self.recording.take() {
             recording.finish(outcome.status, outcome.error_type);
         }
-        if !self.span().is_disabled() {
-            record_status(self.span(), outcome.status, outcome.error_type);
+        if let Some(span) = self.span() {
+            record_status(span, outcome.status, outcome.error_type);
         }
     }
 }
 
 /// Whether the call `name` builds its span, by the installed pipeline's sampling policy (a
-/// recording exists only once a pipeline is installed); an unsampled root's context is
-/// written to `root`.
+/// recording exists only once a pipeline is installed); an unsampled root's context is given
+/// to `root`.
 #[inline]
-fn decide(name: &str, root: &mut Option<opentelemetry::Context>) -> Decision {
+fn decide(name: &str, root: impl FnOnce(opentelemetry::Context)) -> Decision {
     crate::pipeline::get().map_or(Decision::Span, |pipeline| pipeline.spans().decide(name, root))
 }
 
 impl Drop for Execution<'_> {
     fn drop(&mut self) {
-        if !self.finished && !self.span().is_disabled() {
-            record_status(self.span(), Status::unfinished(), None);
+        if let Some(span) = self.span().filter(|_| !self.finished) {
+            record_status(span, Status::unfinished(), None);
         }
     }
 }

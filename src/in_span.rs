@@ -17,64 +17,68 @@ use opentelemetry::ContextGuard;
 /// Where one call runs: inside its span, or, for a call that starts a trace that is not
 /// sampled and built no span, in that trace's unsampled OpenTelemetry context (so that spans
 /// made inside it are unsampled children of the trace, not new roots). Neither, for a call
-/// without a span whose parent context already says "not sampled".
+/// without a span (`span = false`, telemetry off, or a parent context that already says "not
+/// sampled").
+///
+/// One of the three, not a span and a context side by side: an execution without a span (the
+/// most frequent, and the cheapest to keep cheap) then holds and drops only a tag.
 #[derive(Debug)]
-pub struct Scope {
-    span: tracing::Span,
-    context: Option<opentelemetry::Context>,
+pub struct Scope(Where);
+
+#[derive(Debug)]
+enum Where {
+    Nothing,
+    Span(tracing::Span),
+    Context(opentelemetry::Context),
 }
 
 /// A scope entered: exits the span or detaches the context when dropped.
 #[derive(Debug)]
-pub struct Entered<'a> {
-    _span: tracing::span::Entered<'a>,
-    _context: Option<ContextGuard>,
+pub struct Entered<'a>(#[allow(dead_code)] EnteredWhere<'a>);
+
+#[derive(Debug)]
+enum EnteredWhere<'a> {
+    Nothing,
+    Span(#[allow(dead_code)] tracing::span::Entered<'a>),
+    Context(#[allow(dead_code)] ContextGuard),
 }
 
 impl Scope {
     /// No span, no context of its own.
     #[inline]
     pub fn none() -> Self {
-        Scope { span: tracing::Span::none(), context: None }
+        Scope(Where::Nothing)
     }
 
     /// Inside `span`.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn span(span: tracing::Span) -> Self {
-        Scope { span, context: None }
+        Scope(Where::Span(span))
     }
 
     /// In `context`, without a span.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn context(context: opentelemetry::Context) -> Self {
-        Scope { span: tracing::Span::none(), context: Some(context) }
+        Scope(Where::Context(context))
     }
 
-    /// Where a context of its own is written in place (see `sampling::SpanPolicy::decide`).
+    /// The span, when the call built one.
     #[inline]
-    pub(crate) fn context_slot(&mut self) -> &mut Option<opentelemetry::Context> {
-        &mut self.context
-    }
-
-    /// Runs inside `span` from now on.
-    #[inline]
-    pub(crate) fn set_span(&mut self, span: tracing::Span) {
-        self.span = span;
-    }
-
-    /// The span (disabled when the call built none).
-    #[inline]
-    pub fn tracing_span(&self) -> &tracing::Span {
-        &self.span
+    pub fn tracing_span(&self) -> Option<&tracing::Span> {
+        match &self.0 {
+            Where::Span(span) => Some(span),
+            Where::Nothing | Where::Context(_) => None,
+        }
     }
 
     /// Enters the scope until the guard is dropped.
     #[inline]
     pub fn enter(&self) -> Entered<'_> {
-        Entered {
-            _span: self.span.enter(),
-            _context: self.context.as_ref().map(|cx| cx.clone().attach()),
-        }
+        Entered(match &self.0 {
+            Where::Nothing => EnteredWhere::Nothing,
+            Where::Span(span) => EnteredWhere::Span(span.enter()),
+            Where::Context(cx) => EnteredWhere::Context(cx.clone().attach()),
+        })
     }
 
     /// Runs `f` inside the scope, once: a context of its own is moved in rather than cloned
@@ -82,8 +86,17 @@ impl Scope {
     /// return a borrow of a captured `&mut` argument.)
     #[inline]
     pub fn run_once<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let _context = self.context.take().map(opentelemetry::Context::attach);
-        self.span.in_scope(f)
+        match &self.0 {
+            Where::Nothing => f(),
+            Where::Span(span) => span.in_scope(f),
+            Where::Context(_) => {
+                let Where::Context(cx) = std::mem::replace(&mut self.0, Where::Nothing) else {
+                    unreachable!("matched above")
+                };
+                let _attached = cx.attach();
+                f()
+            }
+        }
     }
 }
 
@@ -252,6 +265,7 @@ mod tests {
         drop(future);
         let mut scope = scope;
         assert_eq!(scope.run_once(current), trace_id);
+        assert_eq!(scope.run_once(current), TraceId::INVALID, "moved in, once");
         assert_eq!(current(), TraceId::INVALID);
     }
 }

@@ -13,10 +13,11 @@ pub use crate::metrics::outcome::{
 };
 pub use crate::metrics::recording::Recording;
 
-/// Records an error's `Display` on the span's `error` field (the `err` option).
+/// Records an error's `Display` on the span's `error` field (the `err` option), when the call
+/// built a span.
 #[inline]
-pub fn record_error<T, E: std::fmt::Display>(span: &tracing::Span, value: &Result<T, E>) {
-    if let Err(e) = value {
+pub fn record_error<T, E: std::fmt::Display>(span: Option<&tracing::Span>, value: &Result<T, E>) {
+    if let (Err(e), Some(span)) = (value, span) {
         span.record("error", tracing::field::display(e));
     }
 }

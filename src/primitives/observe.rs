@@ -97,8 +97,8 @@ pub(crate) async fn execute<T>(
 ) -> Result<T, Error> {
     let execution = Execution::new(recording, name, span);
     let result = InSpan::new(execution.scope(), future).await;
-    if let Err(error) = &result {
-        execution.span().record("error", display(error));
+    if let (Err(error), Some(span)) = (&result, execution.span()) {
+        span.record("error", display(error));
     }
     execution.finish(classify(&result));
     result

@@ -22,7 +22,7 @@ pub(crate) enum Decision {
     /// inside the call must have.
     Skip,
     /// No span: the call starts a trace that is not sampled. It runs in the context
-    /// [`SpanPolicy::decide`] wrote, which carries the new trace's id with the sampled flag
+    /// [`SpanPolicy::decide`] gave, which carries the new trace's id with the sampled flag
     /// off.
     SkipRoot,
 }
@@ -76,19 +76,19 @@ impl SpanPolicy {
     }
 
     /// Whether the call `name`, about to start in the current OpenTelemetry context, builds
-    /// its span. For [`Decision::SkipRoot`] it writes the context the call runs in to
-    /// `root`, in place: a context moved through the layers of return values costs more
-    /// than the rest of the decision (its last bytes are copied in pieces the CPU cannot
-    /// forward from store to load).
+    /// its span. For [`Decision::SkipRoot`] it gives `root` the context the call runs in,
+    /// to store where it will stay: a context moved through the layers of return values
+    /// costs more than the rest of the decision (its last bytes are copied in pieces the CPU
+    /// cannot forward from store to load).
     #[inline]
-    pub(crate) fn decide(&self, name: &str, root: &mut Option<Context>) -> Decision {
+    pub(crate) fn decide(&self, name: &str, root: impl FnOnce(Context)) -> Decision {
         if !self.skips_unsampled() {
             return Decision::Span;
         }
         Context::map_current(|cx| self.decide_in(cx, name, root))
     }
 
-    fn decide_in(&self, cx: &Context, name: &str, root: &mut Option<Context>) -> Decision {
+    fn decide_in(&self, cx: &Context, name: &str, root: impl FnOnce(Context)) -> Decision {
         if cx.is_telemetry_suppressed() {
             // The SDK would make an empty span: nothing to build.
             return Decision::Skip;
@@ -111,7 +111,7 @@ impl SpanPolicy {
             ids.forget_root();
             let flags = TraceFlags::default();
             let unsampled = SpanContext::new(trace_id, ids.span_id(), flags, false, trace_state);
-            *root = Some(cx.with_remote_span_context(unsampled));
+            root(cx.with_remote_span_context(unsampled));
             Decision::SkipRoot
         })
     }

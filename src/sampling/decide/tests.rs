@@ -27,16 +27,16 @@ fn parent(sampled: bool, remote: bool) -> Context {
 #[test]
 fn spans_are_built_for_every_call_until_skipping_is_on() {
     let policy = SpanPolicy::standard(Sampler::AlwaysOff);
-    assert!(matches!(policy.decide("call", &mut None), Decision::Span));
+    assert!(matches!(policy.decide("call", |_| ()), Decision::Span));
 }
 
 #[test]
 fn a_parent_based_sampler_follows_local_and_remote_parents() {
     for policy in policies(Sampler::ParentBasedAlwaysOn) {
         for remote in [false, true] {
-            let decision = policy.decide_in(&parent(true, remote), "call", &mut None);
+            let decision = policy.decide_in(&parent(true, remote), "call", |_| ());
             assert!(matches!(decision, Decision::Span), "sampled parent, remote: {remote}");
-            let decision = policy.decide_in(&parent(false, remote), "call", &mut None);
+            let decision = policy.decide_in(&parent(false, remote), "call", |_| ());
             assert!(matches!(decision, Decision::Skip), "unsampled parent, remote: {remote}");
         }
     }
@@ -46,7 +46,7 @@ fn a_parent_based_sampler_follows_local_and_remote_parents() {
 fn an_unsampled_root_runs_in_an_unsampled_context_of_a_new_trace() {
     for policy in policies(Sampler::ParentBasedAlwaysOff) {
         let mut root = None;
-        let decision = policy.decide_in(&Context::new(), "call", &mut root);
+        let decision = policy.decide_in(&Context::new(), "call", |cx| root = Some(cx));
         assert_eq!(decision, Decision::SkipRoot, "a root under parentbased_always_off");
         let cx = root.expect("the root's context");
         let span = cx.span();
@@ -63,7 +63,7 @@ fn an_unsampled_root_runs_in_an_unsampled_context_of_a_new_trace() {
 fn a_sampled_root_leaves_its_trace_id_for_its_span() {
     for policy in policies(Sampler::AlwaysOn) {
         let next = ids::peek_root_trace_id();
-        assert!(matches!(policy.decide_in(&Context::new(), "call", &mut None), Decision::Span));
+        assert!(matches!(policy.decide_in(&Context::new(), "call", |_| ()), Decision::Span));
         assert_eq!(ids::take_root_trace_id(), next);
     }
 }
@@ -80,7 +80,7 @@ fn a_root_is_decided_on_the_trace_id_its_span_will_get() {
                 sdk.should_sample(None, next, "call", &SpanKind::Internal, &[], &[]).decision
                     == SamplingDecision::RecordAndSample;
             let mut root = None;
-            match policy.decide_in(&Context::new(), "call", &mut root) {
+            match policy.decide_in(&Context::new(), "call", |cx| root = Some(cx)) {
                 Decision::Span => {
                     assert!(sdk_says);
                     assert_eq!(ids::take_root_trace_id(), next);
@@ -102,7 +102,7 @@ fn a_root_is_decided_on_the_trace_id_its_span_will_get() {
 fn a_suppressed_context_builds_no_span() {
     for policy in policies(Sampler::AlwaysOn) {
         let decision =
-            policy.decide_in(&Context::new().with_telemetry_suppressed(), "call", &mut None);
+            policy.decide_in(&Context::new().with_telemetry_suppressed(), "call", |_| ());
         assert!(matches!(decision, Decision::Skip));
     }
 }
