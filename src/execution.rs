@@ -53,14 +53,8 @@ impl<'a> Execution<'a> {
         Execution::new(callsite.start(), callsite.meta().name, make_span)
     }
 
-    /// Starts an execution without a span (`span = false`).
-    #[inline]
-    pub fn start_without_span(callsite: &'static Callsite) -> Execution<'static> {
-        Execution { recording: callsite.start(), scope: Scope::none(), finished: false }
-    }
-
-    /// The execution's span; `None` when telemetry is off, `span = false`, or the call's
-    /// trace is not sampled.
+    /// The execution's span; `None` when telemetry is off or the call's trace is not
+    /// sampled.
     #[inline]
     pub fn span(&self) -> Option<&tracing::Span> {
         self.scope.tracing_span()

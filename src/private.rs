@@ -22,6 +22,16 @@ pub fn record_error<T, E: std::fmt::Display>(span: Option<&tracing::Span>, value
     }
 }
 
+/// Ends a `span = false` call: its recording alone (`None` when telemetry is off), with the
+/// classification of its returned value. Such a call has no execution around its recording:
+/// there is no span to decide, enter or finish.
+#[inline(always)]
+pub fn finish_recording(recording: Option<Recording<'_>>, outcome: Classified) {
+    if let Some(recording) = recording {
+        recording.finish(outcome.status, outcome.error_type);
+    }
+}
+
 /// Runs a sync body. Passing the closure to an `FnOnce` parameter fixes its kind, so a body
 /// may return a borrow of a captured `&mut` argument (a bare `(move || body)()` would be
 /// inferred `FnMut` and rejected). Used for `span = false`; otherwise `Execution::run_once`, which

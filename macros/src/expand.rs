@@ -240,9 +240,8 @@ fn callsite(args: &Args, name: &LitStr, kind: &LitStr, sig: &Signature) -> Token
 /// on, so a disabled program never evaluates the field expressions.
 fn start(args: &Args, name: &LitStr, kind: &LitStr, sig: &Signature) -> syn::Result<TokenStream> {
     if !args.span_enabled() {
-        return Ok(quote!(::flowmeter::__private::Execution::start_without_span(
-            &__FLOWMETER_CALLSITE
-        )));
+        // Metrics only: the recording alone, no execution around it (nothing to trace).
+        return Ok(quote!(::flowmeter::__private::Callsite::start(&__FLOWMETER_CALLSITE)));
     }
     let empty = quote!(::flowmeter::__private::tracing::field::Empty);
     let mut fields = vec![
@@ -288,10 +287,15 @@ fn finish(args: &Args) -> TokenStream {
             ::flowmeter::__private::record_error(__flowmeter_execution.span(), &__flowmeter_ret);
         }
     });
+    let finish = if args.span_enabled() {
+        quote!(__flowmeter_execution.finish(__flowmeter_outcome);)
+    } else {
+        quote!(::flowmeter::__private::finish_recording(__flowmeter_execution, __flowmeter_outcome);)
+    };
     quote! {
         let __flowmeter_outcome = #classify;
         #record_error
-        __flowmeter_execution.finish(__flowmeter_outcome);
+        #finish
     }
 }
 
