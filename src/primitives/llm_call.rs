@@ -138,9 +138,6 @@ impl<F> LlmCall<F> {
     }
 }
 
-/// The `tracing` name of an LLM call's span.
-const LLM_SPAN_NAME: &str = "flowmeter.llm";
-
 impl<I, T, E, F, Fut> Primitive<I> for LlmCall<F>
 where
     I: Send,
@@ -154,7 +151,7 @@ where
     async fn run(&self, input: I, ctx: &Context) -> Result<LlmOutput<T>, Error> {
         let span = || {
             tracing::info_span!(
-                LLM_SPAN_NAME,
+                "flowmeter.llm",
                 otel.name = %self.span_name,
                 otel.kind = "client",
                 primitive.name = %self.observed.name(),
@@ -173,7 +170,12 @@ where
                 otel.status_code = Empty,
             )
         };
-        self.observed.run_in(span, self.call(input, ctx)).await
+        // The usage goes on the call's own span, when it built one (a call whose trace is not
+        // sampled builds none).
+        let record_usage = |output: &LlmOutput<T>, span: &tracing::Span| {
+            llm::record_span_usage(span, &output.usage);
+        };
+        self.observed.run_in(span, self.call(input, ctx), record_usage).await
     }
 }
 
@@ -205,12 +207,6 @@ impl<F> LlmCall<F> {
             self.prices.resolve_today(usage.provider(), usage.model())
         };
         let cost = llm::record_call(&usage, price.as_ref(), seconds, None);
-        // The call's own span; a call whose trace is not sampled built none, and the current
-        // span is then its caller's, which the usage does not describe.
-        let span = tracing::Span::current();
-        if span.metadata().is_some_and(|meta| meta.name() == LLM_SPAN_NAME) {
-            llm::record_span_usage(&span, &usage);
-        }
         let priced_model = price.map(|p| p.model);
         let charged_model = priced_model.as_deref().unwrap_or(usage.model());
         for budget in &self.budgets {

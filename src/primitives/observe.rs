@@ -67,18 +67,20 @@ impl Observed {
                 otel.status_code = Empty,
             )
         };
-        self.run_in(span, future).await
+        self.run_in(span, future, |_, _| {}).await
     }
 
     /// [`run`](Self::run) with a span of the primitive's own making (it must declare
-    /// `status`, `error.type`, `error` and `otel.status_code` as `Empty`).
+    /// `status`, `error.type`, `error` and `otel.status_code` as `Empty`), and `on_ok` to
+    /// record what a success returned on it (see [`execute`]).
     pub(crate) async fn run_in<T>(
         &self,
         span: impl FnOnce() -> tracing::Span,
         future: impl Future<Output = Result<T, Error>>,
+        on_ok: impl FnOnce(&T, &tracing::Span),
     ) -> Result<T, Error> {
         let recording = self.bound.start(|pipeline| self.bind(pipeline));
-        execute(recording, &self.name, span, future).await
+        execute(recording, &self.name, span, future, on_ok).await
     }
 
     fn bind(&self, pipeline: &Pipeline) -> Bound {
@@ -87,18 +89,25 @@ impl Observed {
 }
 
 /// Runs `future` as one execution of `name`: `span` is built only when `recording` is on and
-/// the call will be recorded in a trace; the result is classified, its error recorded on the
-/// span, and both finished. Shared by primitives and workflows.
+/// the call will be recorded in a trace; the result is classified, recorded on the span when
+/// there is one (an error's text, or what `on_ok` records of a success), and both finished.
+/// Shared by primitives and workflows.
 pub(crate) async fn execute<T>(
     recording: Option<Recording<'_>>,
     name: &str,
     span: impl FnOnce() -> tracing::Span,
     future: impl Future<Output = Result<T, Error>>,
+    on_ok: impl FnOnce(&T, &tracing::Span),
 ) -> Result<T, Error> {
     let execution = Execution::new(recording, name, span);
     let result = InSpan::new(execution.scope(), future).await;
-    if let (Err(error), Some(span)) = (&result, execution.span()) {
-        span.record("error", display(error));
+    if let Some(span) = execution.span() {
+        match &result {
+            Ok(value) => on_ok(value, span),
+            Err(error) => {
+                span.record("error", display(error));
+            }
+        }
     }
     execution.finish(classify(&result));
     result

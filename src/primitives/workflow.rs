@@ -106,6 +106,6 @@ impl<P> Workflow<P> {
                 otel.status_code = Empty,
             )
         };
-        execute(recording, &self.name, span, self.primitive.run(input, &ctx)).await
+        execute(recording, &self.name, span, self.primitive.run(input, &ctx), |_, _| {}).await
     }
 }
