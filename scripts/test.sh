@@ -12,15 +12,38 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
 export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-line-tables-only}"
 
-# promtool (and prometheus) come from Debian's `prometheus` package. Tests that need them fail
-# under CI when they are missing and say why they skip locally.
+# Tools the tests take from Debian. Tests that need them fail under CI when they are missing
+# and say why they skip locally.
+# - promtool (and prometheus) come from the `prometheus` package.
+# - The strict OpenMetrics parser that judges every OpenMetrics body flowmeter serves is the
+#   Prometheus project's Python one (a well-kept parser, not one written beside the encoder),
+#   from `python3-prometheus-client`, which brings python3. Debian installs it for
+#   /usr/bin/python3 alone, so that interpreter is asked first, as testkit/src/openmetrics.rs
+#   does: a python3 earlier on PATH (pyenv, a virtualenv) does not see it.
+# What is missing is installed by one apt-get install, after at most one apt-get update.
+missing=()
 if ! command -v promtool >/dev/null 2>&1; then
+  missing+=(prometheus)
+fi
+has_prometheus_client() {
+  local python
+  for python in /usr/bin/python3 python3; do
+    if "$python" -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1; then
+      return 0
+    fi
+  done
+  return 1
+}
+if ! has_prometheus_client; then
+  missing+=(python3-prometheus-client)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing Debian package prometheus (brings promtool)"
+    echo "== installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "== promtool missing and cannot install it (not root or no apt-get); tests that need it will skip or fail under CI"
+    echo "== missing Debian packages ${missing[*]} and cannot install them (not root or no apt-get); tests that need them will skip or fail under CI"
   fi
 fi
 

@@ -64,13 +64,24 @@ impl Drop for TempDir {
 /// Whether the external tool `name` (promtool, prometheus) runs. Under CI a missing tool is
 /// a failure; locally the caller skips, and this says why.
 pub fn tool_available(name: &str) -> bool {
-    match Command::new(name).arg("--version").output() {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "{name} is required under CI: {e}");
-            eprintln!(
-                "skipping: {name} not found ({e}); scripts/test.sh installs Debian's prometheus"
-            );
+    let probe = Command::new(name).arg("--version").output();
+    available_or_skip(
+        name,
+        probe.map(drop).map_err(|e| format!("{name} not found ({e})")),
+        "scripts/test.sh installs Debian's prometheus",
+    )
+}
+
+/// The policy for everything the tests need from outside the workspace (a tool, an
+/// interpreter and its library): `probe` is `Ok` when `what` is usable, else why not. Under
+/// CI (`CI` set) a missing `what` fails the test with that reason; locally this prints
+/// `skipping: {reason}; {install}` and answers `false`, and the caller skips.
+pub(crate) fn available_or_skip(what: &str, probe: Result<(), String>, install: &str) -> bool {
+    match probe {
+        Ok(()) => true,
+        Err(reason) => {
+            assert!(std::env::var_os("CI").is_none(), "{what} is required under CI: {reason}");
+            eprintln!("skipping: {reason}; {install}");
             false
         }
     }

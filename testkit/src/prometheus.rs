@@ -20,12 +20,19 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts `prometheus` with `dir/prometheus.yml` and storage under `dir/data`.
     pub fn start(dir: &Path) -> Prometheus {
+        Prometheus::start_with(dir, &[])
+    }
+
+    /// Starts `prometheus` as [`start`](Self::start) does, with more command-line flags (for
+    /// example `--enable-feature=exemplar-storage`).
+    pub fn start_with(dir: &Path, flags: &[&str]) -> Prometheus {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let process = KillOnDrop(
             Command::new("prometheus")
                 .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
                 .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
                 .arg(format!("--web.listen-address={addr}"))
+                .args(flags)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
