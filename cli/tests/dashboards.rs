@@ -304,3 +304,64 @@ fn panel_expressions_reads_nested_rows_and_rejects_non_json() {
     assert_eq!(panel_expressions(json).unwrap(), ["a", "b"]);
     assert!(panel_expressions("{").is_err());
 }
+
+/// Whether `panel` shows quantiles or the distribution of flowmeter's execution or workflow
+/// durations (`<ns>_{execution,workflow}_duration_seconds_bucket`) over time: a time series
+/// of `histogram_quantile`s or a heatmap of the buckets. SLO burn rates also read a duration
+/// bucket (`le` = the threshold) but are ratios, not latency.
+fn is_latency_panel(panel: &Value, namespace: &str) -> bool {
+    let families = ["execution_duration_seconds_bucket", "workflow_duration_seconds_bucket"]
+        .map(|f| format!("{namespace}_{f}"));
+    let exprs: Vec<&str> = panel["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["expr"].as_str())
+        .collect();
+    let reads_durations = !exprs.is_empty()
+        && exprs.iter().all(|e| families.iter().any(|family| e.contains(family.as_str())));
+    match panel["type"].as_str() {
+        Some("timeseries") => {
+            reads_durations && exprs.iter().all(|e| e.starts_with("(histogram_quantile("))
+        }
+        Some("heatmap") => reads_durations,
+        _ => false,
+    }
+}
+
+#[test]
+fn latency_panels_and_only_they_ask_for_exemplars() {
+    for namespace in ["flowmeter", "tta"] {
+        let mut latency = Vec::new();
+        for file in dashboards(&config(namespace)) {
+            let name = file.path.file_name().unwrap().to_str().unwrap().to_owned();
+            let json: Value = serde_json::from_str(&file.contents).unwrap();
+            for panel in panels(&json) {
+                let title = panel["title"].as_str().unwrap();
+                let targets = panel["targets"].as_array().map(Vec::as_slice).unwrap_or_default();
+                if is_latency_panel(panel, namespace) {
+                    latency.push(format!("{name}: {title}"));
+                    for target in targets {
+                        assert_eq!(target["exemplar"], true, "{name}: {title}: {target}");
+                        let expr = target["expr"].as_str().unwrap();
+                        // Exemplars exist for raw series only: never a recording rule.
+                        assert!(!expr.contains(':'), "{name}: {title}: {expr}");
+                    }
+                } else {
+                    for target in targets {
+                        assert!(target.get("exemplar").is_none(), "{name}: {title}: {target}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            latency,
+            [
+                "workflow-overview.json: Latency p50 / p95 / p99",
+                "primitive-explorer.json: Latency p50 / p95 / p99",
+                "primitive-explorer.json: Latency distribution",
+            ],
+            "{namespace}"
+        );
+    }
+}

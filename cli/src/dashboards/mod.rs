@@ -21,6 +21,14 @@
 //! caller (a timeout or a failing parallel sibling records the error). The SLO dashboard follows
 //! [`Objective`](super::Objective): everything but `success` spends the error budget.
 //!
+//! The latency panels of execution and workflow durations (the p50 / p95 / p99 time series of
+//! `workflow-overview` and `primitive-explorer`, and the latter's heatmap) ask for exemplars
+//! (`"exemplar": true` on their targets): their queries read the duration histograms' `_bucket`
+//! series, whose OpenMetrics exposition carries a sampled call's `trace_id` and `span_id` per
+//! bucket, so Grafana draws them as points that open the trace (see `observability/README.md`
+//! for the Prometheus flag and the data source's trace link). Stat and table panels, instant
+//! queries, show none.
+//!
 //! Each dashboard's `uid` is `<namespace>-<slug>` (hashed when longer than Grafana's 40
 //! characters), so re-importing replaces the previous version; panels query the `${datasource}`
 //! variable. The output is deterministic.

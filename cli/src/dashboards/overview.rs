@@ -112,14 +112,15 @@ pub(super) fn dashboard(names: &MetricNames) -> Builder {
     );
     let mut latency = Panel::timeseries(
         "Latency p50 / p95 / p99",
-        "Workflow run duration quantiles, interpolated from the duration histogram's buckets.",
+        "Workflow run duration quantiles, interpolated from the duration histogram's buckets. \
+         Exemplars (when Prometheus stores them) link a sampled run in a bucket to its trace.",
         Unit::Seconds,
     );
     for q in [0.5, 0.95, 0.99] {
         let legend = format!("{} {{{{workflow_name}}}}", percentile(q));
         latency = latency.query(quantile(q, &[label::WORKFLOW_NAME], &durations, RATE), &legend);
     }
-    d.panel(latency, 24, 8);
+    d.panel(latency.exemplars(), 24, 8);
 
     primitives(&mut d, names);
     instrumentation(&mut d, names);

@@ -57,6 +57,10 @@ struct Target {
     range: bool,
     instant: bool,
     format: &'static str,
+    /// Whether Grafana also asks Prometheus for the exemplars of the series the expression
+    /// selects (`/api/v1/query_exemplars`) and draws them on the panel; written only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    exemplar: bool,
 }
 
 /// `fieldConfig`: unit, bounds, thresholds and the visualization's own settings.
@@ -201,7 +205,37 @@ impl Panel {
             range: !instant,
             instant,
             format,
+            exemplar: false,
         });
+        self
+    }
+
+    /// Shows exemplars on a time series or heatmap panel whose queries read the `_bucket`
+    /// series of a duration histogram: every target so far asks for the exemplars of the
+    /// series its expression selects (a sampled call's `trace_id` and `span_id`, kept per
+    /// bucket), which Grafana draws as points linking to the trace through the data source's
+    /// exemplar settings. Prometheus has exemplars only for raw series, so the expressions
+    /// must select the buckets themselves, not a recording rule.
+    ///
+    /// # Panics
+    /// On another kind of panel (instant queries: Grafana draws no exemplars there), or one
+    /// whose targets do not all read `_bucket` series.
+    pub(super) fn exemplars(mut self) -> Self {
+        assert!(
+            matches!(self.kind, "timeseries" | "heatmap"),
+            "{}: exemplars are drawn on time series and heatmaps only",
+            self.title
+        );
+        assert!(!self.targets.is_empty(), "{}: exemplars of no query", self.title);
+        for target in &mut self.targets {
+            assert!(
+                target.expr.contains("_bucket"),
+                "{}: {} reads no buckets",
+                self.title,
+                target.expr
+            );
+            target.exemplar = true;
+        }
         self
     }
 
@@ -254,5 +288,45 @@ impl Panel {
                 Some(FieldConfig { defaults: Value::Object(defaults), overrides: Vec::new() });
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(panel: Panel) -> Vec<Value> {
+        let json = serde_json::to_value(panel.finish(1, GridPos { h: 8, w: 12, x: 0, y: 0 }));
+        json.unwrap()["targets"].as_array().unwrap().clone()
+    }
+
+    #[test]
+    fn exemplars_are_written_only_on_the_targets_that_ask_for_them() {
+        let bucket = "sum by (le) (increase(m_seconds_bucket[$__rate_interval]))";
+        let plain = Panel::timeseries("t", "d", Unit::Seconds).query(bucket, "{{le}}");
+        assert!(targets(plain)[0].get("exemplar").is_none(), "absent, not false");
+
+        let with = Panel::timeseries("t", "d", Unit::Seconds)
+            .query(format!("histogram_quantile(0.5, {bucket})"), "p50")
+            .query(format!("histogram_quantile(0.99, {bucket})"), "p99")
+            .exemplars();
+        for target in targets(with) {
+            assert_eq!(target["exemplar"], true, "{target}");
+            assert_eq!((&target["range"], &target["instant"]), (&true.into(), &false.into()));
+        }
+        let heatmap = Panel::heatmap("h", "d", Unit::Seconds).query(bucket, "{{le}}").exemplars();
+        assert_eq!(targets(heatmap)[0]["exemplar"], true);
+    }
+
+    #[test]
+    #[should_panic(expected = "time series and heatmaps only")]
+    fn an_instant_panel_refuses_exemplars() {
+        let _ = Panel::stat("s", "d", Unit::Seconds).query("m_seconds_bucket", "x").exemplars();
+    }
+
+    #[test]
+    #[should_panic(expected = "reads no buckets")]
+    fn a_query_without_buckets_refuses_exemplars() {
+        let _ = Panel::timeseries("t", "d", Unit::Seconds).query("m:p95_5m", "p95").exemplars();
     }
 }

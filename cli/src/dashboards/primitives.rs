@@ -94,21 +94,25 @@ pub(super) fn dashboard(names: &MetricNames) -> Builder {
     );
     let mut latency = Panel::timeseries(
         "Latency p50 / p95 / p99",
-        "Execution duration quantiles, interpolated from the duration histogram's buckets.",
+        "Execution duration quantiles, interpolated from the duration histogram's buckets. \
+         Exemplars (when Prometheus stores them) link a sampled execution in a bucket to its \
+         trace.",
         Unit::Seconds,
     );
     for q in [0.5, 0.95, 0.99] {
         let legend = format!("{} {{{{primitive_name}}}} ({{{{primitive_type}}}})", percentile(q));
         latency = latency.query(quantile(q, &by, &buckets, RATE), &legend);
     }
-    d.panel(latency, 12, 8);
+    d.panel(latency.exemplars(), 12, 8);
     d.panel(
         Panel::heatmap(
             "Latency distribution",
-            "Executions of all selected primitives per duration bucket and interval.",
+            "Executions of all selected primitives per duration bucket and interval. Exemplars \
+             (when Prometheus stores them) link a sampled execution in a bucket to its trace.",
             Unit::Seconds,
         )
-        .query(sum_by(&[label::LE], &increase(&buckets, RATE)), "{{le}}"),
+        .query(sum_by(&[label::LE], &increase(&buckets, RATE)), "{{le}}")
+        .exemplars(),
         12,
         8,
     );
