@@ -2,7 +2,11 @@
 
 use crate::Status;
 use crate::in_span::Scope;
+use opentelemetry::trace::TraceContextExt as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
 use crate::metrics::callsite::Callsite;
+use crate::metrics::exemplars::SpanIds;
 use crate::metrics::outcome::Classified;
 use crate::metrics::recording::Recording;
 use crate::sampling::Decision;
@@ -77,12 +81,43 @@ impl<'a> Execution<'a> {
     pub fn finish(mut self, outcome: Classified) {
         self.finished = true;
         if let Some(recording) = self.recording.take() {
-            recording.finish(outcome.status, outcome.error_type);
+            match self.scope.tracing_span() {
+                // Only a call with a span of its own can be in a sampled trace.
+                Some(span) if recording.keeps_exemplars() => {
+                    finish_traced(recording, span, outcome.status, outcome.error_type);
+                }
+                _ => recording.finish(outcome.status, outcome.error_type),
+            }
         }
         if let Some(span) = self.span() {
             record_status(span, outcome.status, outcome.error_type);
         }
     }
+}
+
+/// Ends `recording` with the ids of `span` as its exemplar when the span is sampled (a
+/// subscriber of the application's own may build spans for unsampled traces too, or have no
+/// OpenTelemetry layer at all: then no exemplar).
+#[inline(never)]
+fn finish_traced(
+    recording: Recording<'_>,
+    span: &tracing::Span,
+    status: Status,
+    error_type: Option<&'static str>,
+) {
+    match sampled_ids(span) {
+        Some(ids) => recording.finish_traced(status, error_type, ids),
+        None => recording.finish(status, error_type),
+    }
+}
+
+/// The trace and span ids of `span`, if its OpenTelemetry span is sampled.
+fn sampled_ids(span: &tracing::Span) -> Option<SpanIds> {
+    let context = span.context();
+    let otel_span = context.span();
+    let span_context = otel_span.span_context();
+    (span_context.is_sampled() && span_context.is_valid())
+        .then(|| SpanIds { trace_id: span_context.trace_id(), span_id: span_context.span_id() })
 }
 
 /// Whether the call `name` builds its span, by the installed pipeline's sampling policy (a
@@ -94,9 +129,16 @@ fn decide(name: &str, root: impl FnOnce(opentelemetry::Context)) -> Decision {
 }
 
 impl Drop for Execution<'_> {
+    /// A call unwound by a panic or dropped mid-flight: its span gets the status, and, when
+    /// sampled, its duration keeps the exemplar (a cancelled call is often a slow one).
     fn drop(&mut self) {
-        if let Some(span) = self.span().filter(|_| !self.finished) {
-            record_status(span, Status::unfinished(), None);
+        if self.finished {
+            return;
+        }
+        let Some(span) = self.scope.tracing_span() else { return };
+        record_status(span, Status::unfinished(), None);
+        if let Some(recording) = self.recording.take_if(|recording| recording.keeps_exemplars()) {
+            finish_traced(recording, span, Status::unfinished(), None);
         }
     }
 }

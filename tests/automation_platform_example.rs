@@ -75,6 +75,9 @@ fn assert_fixed_workload(addr: SocketAddr, started: f64) {
     if let Some(report) = promtool_check_metrics(&text) {
         assert_eq!(report.trim(), "", "promtool findings");
     }
+    if let Some(families) = common::openmetrics::scrape_checked(addr, METRICS_PATH) {
+        assert_eq!(families.len(), scraped.types.len(), "the same families in both formats");
+    }
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod common;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use common::hostile::{help_text, label_value};
 use flowmeter::Telemetry;
 use flowmeter::app::{self, AppCounter};
 use proptest::prelude::*;
@@ -175,45 +176,6 @@ fn closing_quote(text: &str) -> Option<usize> {
 }
 
 /// Characters that need escaping or are easy to get wrong.
-fn tricky_char() -> impl Strategy<Value = char> {
-    prop_oneof![
-        prop::sample::select(vec!['"', '\\', '\n', '\t', '\r', '\0', '\u{1}', '\u{7f}', ',', '=']),
-        prop::sample::select(vec!['}', '{', ' ', '#', '\u{fffd}', '\u{feff}', '\u{2028}', 'é']),
-        prop::sample::select(vec!['\u{10000}', '\u{1f600}', '\u{10ffff}', '\u{e000}', 'n']),
-        any::<char>(),
-    ]
-}
-
-/// A label value: short strings of tricky and arbitrary characters, backslash-escape look-
-/// alikes written out literally, text decoded from arbitrary bytes (invalid UTF-8 becomes
-/// U+FFFD, the only way such bytes can reach a `&str` label), and ~10 KB strings.
-fn label_value() -> impl Strategy<Value = String> {
-    prop_oneof![
-        8 => prop::collection::vec(tricky_char(), 0..40).prop_map(String::from_iter),
-        2 => prop::collection::vec(
-            prop::sample::select(vec!["\\n", "\\\"", "\\\\", "\\x", "\\u{0}", "\\xff", "\"\"", "\\"]),
-            0..10,
-        )
-        .prop_map(|parts| parts.concat()),
-        2 => prop::collection::vec(any::<u8>(), 0..64)
-            .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
-        1 => (prop::collection::vec(tricky_char(), 1..8), 10_000usize..10_240).prop_map(
-            |(chunk, len)| {
-                let chunk: String = chunk.into_iter().collect();
-                chunk.chars().cycle().take(len).collect()
-            }
-        ),
-    ]
-}
-
-/// HELP text: not empty once trimmed (the app API requires one).
-fn help_text() -> impl Strategy<Value = String> {
-    (label_value(), prop::collection::vec(tricky_char(), 0..8)).prop_map(|(value, extra)| {
-        let text: String = value.chars().chain(extra).collect();
-        format!("help {text}")
-    })
-}
-
 /// The sample of `family` whose `case` label is `case`.
 fn sample_of<'a>(lines: &'a [Line], family: &str, case: &str) -> &'a Line {
     let found: Vec<&Line> = lines

@@ -66,7 +66,13 @@ fn serving_answers_catalog_with_every_metric_and_call_site() {
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     let catalog_response = http_get(addr, "/catalog");
     let metrics_response = http_get(addr, "/metrics");
+    // The same exposition over OpenMetrics, as Prometheus asks for it, read by a strict parser.
+    let openmetrics = common::openmetrics::scrape_checked(addr, "/metrics");
     drop(child);
+    if let Some(families) = openmetrics {
+        let histogram = families.iter().find(|f| f.name == "flowmeter_execution_duration_seconds");
+        assert_eq!(histogram.map(|f| f.unit.as_str()), Some("seconds"));
+    }
 
     assert!(line.contains(&format!("http://127.0.0.1:{port}/metrics")), "{line}");
     assert_eq!(catalog_response.status, 200);

@@ -227,6 +227,9 @@ fn the_scrape_has_every_reference_metric_with_exact_values() {
     let target = &scraped.find("target_info", &[])[0];
     assert_eq!(target.label("service_name"), Some("session-buddy"));
     promtool_check_metrics(&response.body);
+    if let Some(families) = common::openmetrics::scrape_checked(serving.addr, "/metrics") {
+        assert!(families.iter().any(|f| f.name == "target_info"), "{families:?}");
+    }
 }
 
 #[test]

@@ -97,6 +97,11 @@ fn the_example_serves_the_reference_families_with_exact_workload_values() {
     let response = http_get(SocketAddr::from(([127, 0, 0, 1], port)), "/metrics");
     assert_eq!(response.status, 200);
     let scraped = parse(&response.body);
+    let openmetrics =
+        common::openmetrics::scrape_checked(SocketAddr::from(([127, 0, 0, 1], port)), "/metrics");
+    if let Some(families) = openmetrics {
+        assert_eq!(families.len(), scraped.types.len(), "the same families in both formats");
+    }
 
     for (family, ty, help, labels) in FAMILIES {
         assert_eq!(scraped.types.get(family).map(String::as_str), Some(ty), "{family}");

@@ -92,6 +92,10 @@ fn the_tta_example_exports_the_seed_metrics_under_real_workflow_names() {
     assert_eq!(scraped.value("tta_cache_misses_total", &[("cache_name", "answers")]), 2.0);
     assert!(scraped.types.keys().all(|f| !f.starts_with("flowmeter_")), "namespace tta only");
     promtool_check_metrics(&response.body);
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    if let Some(families) = common::openmetrics::scrape_checked(addr, "/metrics") {
+        assert!(families.iter().any(|f| f.name == "tta_workflow_executions"), "a counter family");
+    }
 }
 
 /// With rounds on, every counter the `tta` recording rules take a rate of grows between two

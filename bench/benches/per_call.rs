@@ -18,7 +18,9 @@
 //! | `tracing_instrument_same_fields_sampled` | `#[tracing::instrument]` with flowmeter's two static span attributes (`primitive.name`, `primitive.type`) added through `fields(...)`: the same span as `flowmeter_span_sampled`, without the metrics |
 //!
 //! One pipeline, sampler `parentbased_always_off` (flowmeter's standard sampler, decided as
-//! users' are): the parent decides, and a root is not sampled. The 1% ratio sampler has its
+//! users' are): the parent decides, and a root is not sampled. Exemplars are on (the default):
+//! `flowmeter_span_sampled` keeps its ids as its bucket's exemplar; `FLOWMETER_BENCH_EXEMPLARS=off`
+//! runs the same without, for the A/B rows of BENCHMARKS.md. The 1% ratio sampler has its
 //! own process: `benches/sampling_ratio.rs`.
 //!
 //! Groups: `clock` (the two monotonic clocks considered for the hot path), `sync_1_thread`, `async_1_thread` (a current-thread tokio runtime), and
@@ -39,7 +41,7 @@ use contestants::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowmeter::Telemetry;
 use flowmeter::telemetry::Sampler;
-use flowmeter_bench::{DiscardExporter, remote_parent, two, work};
+use flowmeter_bench::{DiscardExporter, exemplars_from_env, remote_parent, two, work};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{
     BoundCounter, BoundHistogram, Counter, Histogram, MeterProvider as _,
@@ -50,6 +52,7 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
         .serve(false)
         .ignore_env()
         .sampler(Sampler::ParentBasedAlwaysOff)
+        .exemplars(exemplars_from_env())
         .with_span_exporter(DiscardExporter)
         .install()
         .expect("install flowmeter")

@@ -6,7 +6,8 @@
 //! - [`contended`] and [`two`]: the time per call on one thread while a second one calls too;
 //! - [`DiscardExporter`]: a span exporter that drops what it gets, so sampled spans pay the
 //!   whole SDK path (processor, `SpanData`) but no I/O;
-//! - [`CountingAllocator`]: a global allocator that tracks live bytes, for memory per series.
+//! - [`CountingAllocator`]: a global allocator that tracks live bytes, for memory per series;
+//! - [`exemplars_from_env`]: the exemplar switch of the per-call pipeline, for A/B runs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -24,6 +25,13 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 #[inline(always)]
 pub fn work(x: u64) -> u64 {
     black_box(x).wrapping_mul(31).rotate_left(7)
+}
+
+/// Whether a benchmark's flowmeter pipeline keeps exemplars: on (flowmeter's default) unless
+/// `FLOWMETER_BENCH_EXEMPLARS=off`. A process has one pipeline, so the cost of exemplars on a
+/// sampled call is measured by runs with and without, alternated (BENCHMARKS.md).
+pub fn exemplars_from_env() -> bool {
+    std::env::var("FLOWMETER_BENCH_EXEMPLARS").map_or(true, |value| value != "off")
 }
 
 /// A remote parent as a server extracts it from `traceparent: 00-...-...-01` (sampled) or

@@ -1,6 +1,8 @@
 //! The scrape benchmark's driver: the same series held by flowmeter (OpenTelemetry SDK +
-//! Prometheus bridge) and by prometheus-client, grown 100 → 1 000 → 10 000, encoded to the
-//! text exposition at each size.
+//! Prometheus bridge) and by prometheus-client, grown 100 → 1 000 → 10 000, encoded at each
+//! size: flowmeter to the text format 0.0.4 (`flowmeter`) and to OpenMetrics 1.0
+//! (`flowmeter_openmetrics`, what a Prometheus asking for OpenMetrics gets), prometheus-client
+//! to OpenMetrics (its only text encoding).
 //!
 //! One family per kind, grown in place, so at every size both libraries hold exactly the same
 //! series (flowmeter also exports its one `target_info` line). Each benchmark binary measures
@@ -134,6 +136,7 @@ pub fn run(c: &mut Criterion, kind: SeriesKind, alloc: &CountingAllocator) {
     });
     let mut have = 0;
     let (mut flowmeter_text, mut client_text) = (String::new(), String::new());
+    let mut openmetrics_text = String::new();
     for size in SIZES {
         let names: Vec<String> = (have..size).map(|i| format!("series-{i:05}")).collect();
         // A scrape first, so lazily created bridge state is not counted as per-series memory.
@@ -148,18 +151,23 @@ pub fn run(c: &mut Criterion, kind: SeriesKind, alloc: &CountingAllocator) {
         have = size;
 
         render_flowmeter(telemetry, &mut flowmeter_text);
+        render_openmetrics(telemetry, &mut openmetrics_text);
         render_client(&side.registry, &mut client_text);
         println!(
             "{kind:?} series={size}: memory per series flowmeter={} B prometheus_client={} B; \
-             exposition flowmeter={} B prometheus_client={} B",
+             exposition flowmeter={} B flowmeter_openmetrics={} B prometheus_client={} B",
             flowmeter_bytes / added,
             client_bytes / added,
             flowmeter_text.len(),
+            openmetrics_text.len(),
             client_text.len(),
         );
 
         group.bench_with_input(BenchmarkId::new("flowmeter", size), &size, |b, _| {
             b.iter(|| render_flowmeter(telemetry, black_box(&mut flowmeter_text)))
+        });
+        group.bench_with_input(BenchmarkId::new("flowmeter_openmetrics", size), &size, |b, _| {
+            b.iter(|| render_openmetrics(telemetry, black_box(&mut openmetrics_text)))
         });
         group.bench_with_input(BenchmarkId::new("prometheus_client", size), &size, |b, _| {
             b.iter(|| render_client(&side.registry, black_box(&mut client_text)))
@@ -171,6 +179,11 @@ pub fn run(c: &mut Criterion, kind: SeriesKind, alloc: &CountingAllocator) {
 fn render_flowmeter(telemetry: &Telemetry, out: &mut String) {
     out.clear();
     flowmeter::exporter::render_into(telemetry.pipeline(), out);
+}
+
+fn render_openmetrics(telemetry: &Telemetry, out: &mut String) {
+    out.clear();
+    flowmeter::exporter::render_openmetrics_into(telemetry.pipeline(), out);
 }
 
 fn render_client(registry: &Registry, out: &mut String) {

@@ -1,17 +1,21 @@
-//! The HTTP exporter: `/metrics` (Prometheus text format 0.0.4), `/catalog`, `/metadata` and
-//! `/summary` (JSON), and `/health`.
+//! The HTTP exporter: `/metrics` (OpenMetrics 1.0 with exemplars when asked for, the
+//! Prometheus text format 0.0.4 otherwise), `/catalog`, `/metadata` and `/summary` (JSON), and
+//! `/health`.
 //!
 //! | path | what it answers |
 //! |---|---|
-//! | `/metrics` (configurable) | the text exposition: [`render()`] |
+//! | `/metrics` (configurable) | the exposition, in the format the scraper's `Accept` header asks for ([`ExpositionFormat`]): OpenMetrics 1.0 text with exemplars on the duration buckets ([`render_openmetrics()`]) when the scraper ranks it first, as Prometheus does by default; the text format 0.0.4 ([`render()`]) otherwise (curl, `text/plain`, no or a malformed `Accept`) |
 //! | [`/catalog`](CATALOG_PATH) | what flowmeter *declares*: every metric of its catalog, recorded yet or not, and every instrumented call site |
 //! | [`/metadata`](METADATA_PATH) | name, type, HELP and labels of every family *declared or exported*: the catalog, call sites, `flowmeter::app` metrics from the moment they are built, and every family of the exposition (process and system metrics included): [`metadata()`] |
 //! | [`/summary`](SUMMARY_PATH) | current values of every exported family: counter totals, per-series values, histogram count and sum: [`summary()`] |
 //! | [`/health`](HEALTH_PATH) | `ok` |
 //!
 //! The exposition, the metadata and the summary are read from the same gathered metric
-//! families, so the names in `/summary` are exactly the `# TYPE` names of `/metrics`, and
-//! `/metadata` has each of them (plus what is declared and has no series yet).
+//! families, so the names in `/summary` are exactly the `# TYPE` names of the 0.0.4
+//! `/metrics`, and `/metadata` has each of them (plus what is declared and has no series yet).
+//! Both formats of the exposition carry the same series (names, labels, values); OpenMetrics
+//! names a counter's family without `_total` (its samples keep it), adds `# UNIT` where a
+//! unit is declared, and the exemplars.
 //!
 //! - [`MetricsServer`] is the built-in endpoint [`Telemetry`](crate::Telemetry) starts: hyper 1
 //!   on a thread of its own with a current-thread tokio runtime, on `127.0.0.1:9464` by
@@ -43,6 +47,8 @@ mod gather;
 mod limits;
 mod listen;
 mod metadata;
+mod negotiate;
+mod openmetrics;
 mod refused;
 mod render;
 mod responses;
@@ -58,6 +64,8 @@ pub use limits::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, ServerOptions,
 };
 pub use metadata::{MetricKind, MetricMetadata, metadata};
+pub use negotiate::ExpositionFormat;
+pub use openmetrics::{OPENMETRICS_CONTENT_TYPE, render_openmetrics, render_openmetrics_into};
 pub use render::{METRICS_CONTENT_TYPE, render, render_into};
 pub use routes::{
     ALLOWED_METHODS, CATALOG_PATH, DEFAULT_METRICS_PATH, Endpoints, HEALTH_PATH, METADATA_PATH,

@@ -5,12 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde::Serialize;
 
 use super::metadata::metadata;
-use super::render::{METRICS_CONTENT_TYPE, render};
+use super::negotiate::ExpositionFormat;
+use super::openmetrics::render_openmetrics;
+use super::render::render;
 use super::summary::summary;
 use crate::metrics::catalog::{self, MetricInfo};
 use crate::metrics::{CallsiteMeta, Objective, callsite, declared_objectives};
@@ -24,15 +26,31 @@ fn enabled_pipeline() -> Option<&'static Pipeline> {
     pipeline::get().filter(|p| p.is_enabled())
 }
 
-/// `/metrics`: the text exposition, or `503` while no enabled pipeline is installed.
-pub(super) fn metrics() -> Response<Full<Bytes>> {
-    match enabled_pipeline() {
-        Some(pipeline) => respond_with(StatusCode::OK, METRICS_CONTENT_TYPE, render(pipeline)),
+/// `/metrics`: the exposition of the installed pipeline in the format the request's `Accept`
+/// asks for, or `503` while no enabled pipeline is installed.
+pub(super) fn metrics(headers: &HeaderMap) -> Response<Full<Bytes>> {
+    metrics_of(enabled_pipeline(), ExpositionFormat::of_request(headers))
+}
+
+/// The `/metrics` answer for `pipeline` in `format`. Every answer says `Vary: Accept`: the
+/// same URL serves two formats, so a cache in between must not hand the OpenMetrics body
+/// to a client that asked for text 0.0.4, or the other way round.
+fn metrics_of(pipeline: Option<&Pipeline>, format: ExpositionFormat) -> Response<Full<Bytes>> {
+    let mut response = match pipeline {
+        Some(pipeline) => {
+            let body = match format {
+                ExpositionFormat::PrometheusText => render(pipeline),
+                ExpositionFormat::OpenMetrics => render_openmetrics(pipeline),
+            };
+            respond_with(StatusCode::OK, format.content_type(), body)
+        }
         None => text(
             StatusCode::SERVICE_UNAVAILABLE,
             "no metrics: flowmeter telemetry is not installed, is disabled, or was shut down\n",
         ),
-    }
+    };
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
+    response
 }
 
 /// The `/catalog` document: what the service declares, whether recorded yet or not, which is
@@ -138,4 +156,86 @@ fn respond_with(
 pub(super) fn without_body(response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     let (parts, _) = response.into_parts();
     Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt as _;
+    use http_body_util::BodyExt as _;
+    use hyper::Request;
+
+    use super::*;
+    use crate::exporter::gather::tests::pipeline;
+    use crate::exporter::openmetrics::OPENMETRICS_CONTENT_TYPE;
+    use crate::exporter::render::METRICS_CONTENT_TYPE;
+    use crate::exporter::routes::Endpoints;
+
+    fn body(response: Response<Full<Bytes>>) -> String {
+        let bytes = response.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn metrics_answer_in_the_negotiated_format_and_vary_on_accept() {
+        let registry = prometheus::Registry::new();
+        let jobs = prometheus::IntCounter::new("jobs_total", "Jobs done").unwrap();
+        jobs.inc_by(3);
+        registry.register(Box::new(jobs)).unwrap();
+        let pipeline = pipeline(registry);
+        let cases = [
+            (ExpositionFormat::PrometheusText, METRICS_CONTENT_TYPE, render(&pipeline)),
+            (
+                ExpositionFormat::OpenMetrics,
+                OPENMETRICS_CONTENT_TYPE,
+                render_openmetrics(&pipeline),
+            ),
+        ];
+        for (format, content_type, expected) in cases {
+            let response = metrics_of(Some(&pipeline), format);
+            assert_eq!(response.status(), StatusCode::OK);
+            let headers = response.headers().clone();
+            assert_eq!(headers[header::CONTENT_TYPE], content_type);
+            assert_eq!(headers[header::VARY], "Accept");
+            assert_eq!(headers[header::CONTENT_LENGTH], expected.len().to_string().as_str());
+            assert_eq!(body(response), expected);
+            // HEAD: the same headers, no body.
+            let head = without_body(metrics_of(Some(&pipeline), format));
+            assert_eq!(head.headers(), &headers);
+            assert_eq!(body(head), "");
+        }
+        assert!(render(&pipeline).contains("\njobs_total 3\n"));
+        assert!(render_openmetrics(&pipeline).contains("# TYPE jobs counter\n"));
+
+        let unavailable = metrics_of(None, ExpositionFormat::OpenMetrics);
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(unavailable.headers()[header::VARY], "Accept");
+    }
+
+    #[test]
+    fn the_metrics_route_reads_accept() {
+        let endpoints = Endpoints::default();
+        let accepts = [
+            (None, ExpositionFormat::PrometheusText),
+            (Some("*/*"), ExpositionFormat::PrometheusText),
+            (
+                Some("application/openmetrics-text;version=1.0.0,*/*;q=0.1"),
+                ExpositionFormat::OpenMetrics,
+            ),
+        ];
+        for (accept, format) in accepts {
+            let mut request = Request::builder().uri("/metrics");
+            if let Some(accept) = accept {
+                request = request.header(header::ACCEPT, accept);
+            }
+            let response = endpoints.respond(&request.body(()).unwrap());
+            assert_eq!(response.headers()[header::VARY], "Accept", "{accept:?}");
+            // Unit tests install no pipeline (it would be the one of every test in this
+            // process), so the route answers 503; with one, the negotiated format.
+            if enabled_pipeline().is_some() {
+                assert_eq!(response.headers()[header::CONTENT_TYPE], format.content_type());
+            } else {
+                assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            }
+        }
+    }
 }

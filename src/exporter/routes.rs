@@ -2,7 +2,8 @@
 //! hyper [`Service`], for the built-in server and for applications that run their own.
 //!
 //! Every route reads the installed pipeline when the request arrives; the documents come
-//! from [`render`](super::render()), [`metadata`](super::metadata()) and
+//! from [`render`](super::render()) or [`render_openmetrics`](super::render_openmetrics())
+//! (negotiated on `Accept`), [`metadata`](super::metadata()) and
 //! [`summary`](super::summary()) (the responses are built in `responses.rs`), so the built-in
 //! server, an application's own hyper server and the axum router all answer the same.
 
@@ -44,7 +45,7 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD";
 ///
 /// | path | answer |
 /// |---|---|
-/// | the metrics path (default `/metrics`) | `200`, the text exposition ([`render`](super::render())), `Content-Type: text/plain; version=0.0.4; charset=utf-8`; `503` while no enabled pipeline is installed |
+/// | the metrics path (default `/metrics`) | `200`, the exposition in the format the request's `Accept` asks for ([`ExpositionFormat::from_accept`](super::ExpositionFormat::from_accept)): OpenMetrics 1.0 with exemplars ([`render_openmetrics`](super::render_openmetrics())), `Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8`, when the scraper ranks it first (Prometheus does by default); otherwise the text format 0.0.4 ([`render`](super::render())), `Content-Type: text/plain; version=0.0.4; charset=utf-8`. Always `Vary: Accept`. `503` while no enabled pipeline is installed |
 /// | [`/catalog`](CATALOG_PATH) | `200`, JSON `{"namespace", "metrics", "callsites"}`: the declared catalog; `503` while no pipeline is installed |
 /// | [`/metadata`](METADATA_PATH) | `200`, JSON array of [`MetricMetadata`](super::MetricMetadata): what is declared or exported; `503` while no enabled pipeline is installed |
 /// | [`/summary`](SUMMARY_PATH) | `200`, JSON [`Summary`](super::Summary): current values; `503` while no enabled pipeline is installed |
@@ -239,7 +240,7 @@ impl Endpoints {
             return response;
         }
         let response = match route {
-            Route::Metrics => metrics(),
+            Route::Metrics => metrics(req.headers()),
             Route::Catalog => catalog_json(),
             Route::Metadata => metadata_json(),
             Route::Summary => summary_json(),

@@ -25,6 +25,7 @@ use opentelemetry::metrics::{
 
 use super::catalog::keys;
 use super::error_types::ErrorTypes;
+use super::exemplars::{HistogramTarget, SeriesExemplars, SpanIds};
 use super::status::Status;
 use super::stripes::{Pending, Stripes};
 
@@ -41,6 +42,9 @@ pub(crate) struct Bound {
     stripes: Stripes,
     /// `status="error"` by `error_type`, for the sets that label errors with their type.
     error_types: Option<ErrorTypes>,
+    /// The duration histogram the sampled executions keep exemplars for; `None` when
+    /// exemplars are off.
+    exemplars: Option<HistogramTarget>,
 }
 
 #[derive(Debug)]
@@ -48,18 +52,22 @@ struct StatusHandles {
     count: BoundCounter<u64>,
     /// Bound with the counter for `success`, at the first execution for the other statuses.
     duration: OnceLock<BoundHistogram<f64>>,
+    /// The duration series' exemplars, from its first sampled execution.
+    exemplars: OnceLock<Arc<SeriesExemplars>>,
 }
 
 impl Bound {
     /// Binds `executions` to `attrs` + `status` for each status, `duration` for `success`
     /// (the other statuses' duration series at their first execution), and `active` (when
     /// given) to `attrs`. Errors are counted under `status="error"` alone; see
-    /// [`Bound::with_error_types`].
+    /// [`Bound::with_error_types`]. With `exemplars`, sampled executions keep their span's
+    /// ids as exemplars of the `duration` series ([`Bound::exit_traced`]).
     pub(crate) fn new(
         executions: &Counter<u64>,
         duration: &Histogram<f64>,
         active: Option<&UpDownCounter<i64>>,
         attrs: Vec<KeyValue>,
+        exemplars: Option<HistogramTarget>,
     ) -> Self {
         let by_status = Status::ALL.map(|status| StatusHandles {
             count: executions.bind(&with_status(&attrs, status)),
@@ -67,6 +75,7 @@ impl Bound {
                 Status::Success => OnceLock::from(duration.bind(&with_status(&attrs, status))),
                 _ => OnceLock::new(),
             },
+            exemplars: OnceLock::new(),
         });
         Bound {
             by_status,
@@ -75,6 +84,7 @@ impl Bound {
             attrs,
             stripes: Stripes::new(),
             error_types: None,
+            exemplars,
         }
     }
 
@@ -87,10 +97,12 @@ impl Bound {
         duration: &Histogram<f64>,
         active: Option<&UpDownCounter<i64>>,
         attrs: Vec<KeyValue>,
+        exemplars: Option<HistogramTarget>,
     ) -> Self {
         let errors = with_status(&attrs, Status::Error);
-        let mut bound = Bound::new(executions, duration, active, attrs);
-        bound.error_types = Some(ErrorTypes::new(executions, duration, errors));
+        let types = ErrorTypes::new(executions, duration, errors, exemplars.clone());
+        let mut bound = Bound::new(executions, duration, active, attrs, exemplars);
+        bound.error_types = Some(types);
         bound
     }
 
@@ -117,9 +129,43 @@ impl Bound {
         match &self.error_types {
             Some(error_types) => {
                 self.stripes.end_unbuffered();
-                error_types.record(error_type, seconds);
+                error_types.record(error_type, seconds, None);
             }
             None => self.exit(Status::Error, seconds),
+        }
+    }
+
+    /// Whether sampled executions keep exemplars (see [`Bound::exit_traced`]).
+    #[inline]
+    pub(crate) fn keeps_exemplars(&self) -> bool {
+        self.exemplars.is_some()
+    }
+
+    /// Ends an execution as [`exit`](Self::exit) or [`exit_error`](Self::exit_error) do, and
+    /// keeps `ids`, its sampled span's, as the exemplar of the duration bucket it fell in.
+    /// The observation is recorded first, so an exemplar a scrape sees has its observation
+    /// counted in that scrape ([`super::exemplars::ExemplarIndex`]).
+    #[inline(never)]
+    pub(crate) fn exit_traced(
+        &self,
+        status: Status,
+        error_type: Option<&'static str>,
+        seconds: f64,
+        ids: SpanIds,
+    ) {
+        if let (Status::Error, Some(error_type), Some(error_types)) =
+            (status, error_type, &self.error_types)
+        {
+            self.stripes.end_unbuffered();
+            return error_types.record(error_type, seconds, Some(ids));
+        }
+        self.exit(status, seconds);
+        if let Some(target) = &self.exemplars {
+            let index = status.index();
+            self.by_status[index]
+                .exemplars
+                .get_or_init(|| target.series(&with_status(&self.attrs, status)))
+                .offer(seconds, ids);
         }
     }
 

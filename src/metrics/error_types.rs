@@ -14,13 +14,14 @@
 //! [`MAX_ERROR_TYPES`] distinct names per attribute set are kept; the rest count under
 //! [`OTHER`], with one warning.
 
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram};
 
 use super::catalog::keys;
+use super::exemplars::{HistogramTarget, SeriesExemplars, SpanIds};
 
 /// Distinct `error_type` values one call site or primitive records; more fold into [`OTHER`].
 pub(crate) const MAX_ERROR_TYPES: usize = 32;
@@ -37,20 +38,27 @@ pub(crate) struct ErrorTypes {
     attrs: Vec<KeyValue>,
     seen: RwLock<Vec<(&'static str, Handles)>>,
     warned: AtomicBool,
+    /// Where sampled errors keep exemplars; `None` when exemplars are off.
+    exemplars: Option<HistogramTarget>,
 }
 
 #[derive(Debug)]
 struct Handles {
     count: BoundCounter<u64>,
     duration: BoundHistogram<f64>,
+    /// The attributes of this type's series, for its exemplars.
+    attrs: Vec<KeyValue>,
+    exemplars: OnceLock<Arc<SeriesExemplars>>,
 }
 
 impl ErrorTypes {
-    /// Error-type series for `attrs` (which already carry `status="error"`).
+    /// Error-type series for `attrs` (which already carry `status="error"`), keeping the
+    /// exemplars of sampled errors in `exemplars` when given.
     pub(crate) fn new(
         executions: &Counter<u64>,
         duration: &Histogram<f64>,
         attrs: Vec<KeyValue>,
+        exemplars: Option<HistogramTarget>,
     ) -> Self {
         ErrorTypes {
             executions: executions.clone(),
@@ -58,14 +66,16 @@ impl ErrorTypes {
             attrs,
             seen: RwLock::new(Vec::new()),
             warned: AtomicBool::new(false),
+            exemplars,
         }
     }
 
-    /// Records one errored execution of type `error_type` lasting `seconds`.
-    pub(crate) fn record(&self, error_type: &'static str, seconds: f64) {
+    /// Records one errored execution of type `error_type` lasting `seconds`, with the ids of
+    /// its sampled span as the exemplar of its bucket when given.
+    pub(crate) fn record(&self, error_type: &'static str, seconds: f64, ids: Option<SpanIds>) {
         let seen = self.seen.read().unwrap_or_else(|e| e.into_inner());
         if let Some(index) = position(&seen, error_type) {
-            return seen[index].1.record(seconds);
+            return self.record_into(&seen[index].1, seconds, ids);
         }
         drop(seen);
         // A new type (or one another thread bound meanwhile): bind it, or past the limit fold
@@ -83,13 +93,26 @@ impl ErrorTypes {
             seen.push((error_type, self.bind(error_type)));
             seen.len() - 1
         });
-        seen[index].1.record(seconds);
+        self.record_into(&seen[index].1, seconds, ids);
+    }
+
+    fn record_into(&self, handles: &Handles, seconds: f64, ids: Option<SpanIds>) {
+        handles.count.add(1);
+        handles.duration.record(seconds);
+        if let (Some(ids), Some(target)) = (ids, &self.exemplars) {
+            handles.exemplars.get_or_init(|| target.series(&handles.attrs)).offer(seconds, ids);
+        }
     }
 
     fn bind(&self, error_type: &'static str) -> Handles {
         let mut attrs = self.attrs.clone();
         attrs.push(KeyValue::new(keys::ERROR_TYPE, error_type));
-        Handles { count: self.executions.bind(&attrs), duration: self.duration.bind(&attrs) }
+        Handles {
+            count: self.executions.bind(&attrs),
+            duration: self.duration.bind(&attrs),
+            attrs,
+            exemplars: OnceLock::new(),
+        }
     }
 
     #[cold]
@@ -103,13 +126,6 @@ impl ErrorTypes {
                  the rest are counted as error_type=\"{OTHER}\""
             );
         }
-    }
-}
-
-impl Handles {
-    fn record(&self, seconds: f64) {
-        self.count.add(1);
-        self.duration.record(seconds);
     }
 }
 
@@ -133,11 +149,12 @@ mod tests {
             &meter.u64_counter("executions").build(),
             &meter.f64_histogram("duration").build(),
             Vec::new(),
+            None,
         );
         for i in 0..MAX_ERROR_TYPES + 8 {
             let name: &'static str = Box::leak(format!("E{i}").into_boxed_str());
-            types.record(name, 0.1);
-            types.record(name, 0.1);
+            types.record(name, 0.1, None);
+            types.record(name, 0.1, None);
         }
         let seen = types.seen.read().unwrap();
         assert_eq!(seen.len(), MAX_ERROR_TYPES + 1);

@@ -7,6 +7,7 @@ use opentelemetry::KeyValue;
 
 use super::bound::{Bound, register};
 use super::catalog::{self, keys};
+use super::exemplars::HistogramTarget;
 use super::instruments::{EXECUTIONS, InstrumentFactory};
 use super::recording::Recording;
 use crate::pipeline::{self, Pipeline};
@@ -73,5 +74,12 @@ pub(crate) fn bind_execution(
         vec![KeyValue::new(keys::PRIMITIVE_NAME, name), KeyValue::new(keys::PRIMITIVE_TYPE, kind)];
     attrs.extend(labels.iter().map(|(k, v)| KeyValue::new(*k, *v)));
     let duration = own_duration.as_ref().unwrap_or(&instruments.duration);
-    Bound::with_error_types(&instruments.executions, duration, Some(&instruments.active), attrs)
+    let exemplars = HistogramTarget::of(pipeline, &catalog::EXECUTION_DURATION, buckets);
+    Bound::with_error_types(
+        &instruments.executions,
+        duration,
+        Some(&instruments.active),
+        attrs,
+        exemplars,
+    )
 }

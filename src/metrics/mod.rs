@@ -8,6 +8,7 @@ pub mod catalog;
 pub(crate) mod clock;
 mod declared;
 pub(crate) mod error_types;
+pub(crate) mod exemplars;
 pub(crate) mod failures;
 mod instruments;
 pub(crate) mod lazy_bound;

@@ -2,6 +2,7 @@
 
 use super::bound::Bound;
 use super::clock::{self, Instant};
+use super::exemplars::SpanIds;
 use super::status::Status;
 
 /// Records one execution when dropped.
@@ -35,6 +36,27 @@ impl<'a> Recording<'a> {
             return self.finish_typed_error(error_type);
         }
         self.status = Some(status);
+    }
+
+    /// Whether [`finish_traced`](Self::finish_traced) would keep an exemplar (exemplars are
+    /// on for this execution's series), so a caller asks its span for ids only then.
+    #[inline]
+    pub(crate) fn keeps_exemplars(&self) -> bool {
+        self.bound.keeps_exemplars()
+    }
+
+    /// Ends the execution as [`finish`](Self::finish) does, keeping `ids` (its sampled span's)
+    /// as the exemplar of the duration bucket it fell in.
+    pub(crate) fn finish_traced(
+        self,
+        status: Status,
+        error_type: Option<&'static str>,
+        ids: SpanIds,
+    ) {
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.bound.exit_traced(status, error_type, seconds, ids);
+        // Recorded: the guard's drop must not record it again (it owns nothing to free).
+        std::mem::forget(self);
     }
 
     #[cold]

@@ -30,6 +30,8 @@ pub struct Pipeline {
     registry: prometheus::Registry,
     tracer_provider: SdkTracerProvider,
     spans: SpanPolicy,
+    /// Whether sampled executions keep exemplars (on unless switched off).
+    exemplars: bool,
     shut_down: AtomicBool,
     /// Set once the host gauges are registered: their callbacks would otherwise be added
     /// (and run) once per registration.
@@ -63,6 +65,7 @@ impl Pipeline {
             registry,
             tracer_provider,
             spans,
+            exemplars: true,
             shut_down: AtomicBool::new(false),
             #[cfg(feature = "system")]
             host_gauges: AtomicBool::new(false),
@@ -138,6 +141,18 @@ impl Pipeline {
     #[inline]
     pub(crate) fn spans(&self) -> &SpanPolicy {
         &self.spans
+    }
+
+    /// Switches the exemplars of sampled executions on or off (on by default).
+    pub(crate) fn with_exemplars(mut self, on: bool) -> Self {
+        self.exemplars = on;
+        self
+    }
+
+    /// Whether sampled executions keep their trace and span ids as exemplars of their
+    /// duration buckets.
+    pub(crate) fn exemplars(&self) -> bool {
+        self.exemplars
     }
 
     /// `true` for the first caller only: that one registers the host gauges.

@@ -10,6 +10,7 @@ use super::observe::execute;
 use super::{Context, Error, Primitive};
 use crate::metrics::bound::Bound;
 use crate::metrics::catalog::{self, keys};
+use crate::metrics::exemplars::HistogramTarget;
 use crate::metrics::lazy_bound::LazyBound;
 use crate::metrics::{DomainInstruments, Goal, Objective, ObjectiveError, Target};
 
@@ -91,7 +92,8 @@ impl<P> Workflow<P> {
         let recording = self.bound.start(|pipeline| {
             let instruments = WORKFLOWS.of(pipeline);
             let attrs = vec![KeyValue::new(keys::WORKFLOW_NAME, self.name.to_string())];
-            Bound::new(&instruments.executions, &instruments.duration, None, attrs)
+            let exemplars = HistogramTarget::of(pipeline, &catalog::WORKFLOW_DURATION, None);
+            Bound::new(&instruments.executions, &instruments.duration, None, attrs, exemplars)
         });
         let span = || {
             tracing::info_span!(

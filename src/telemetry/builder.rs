@@ -219,7 +219,8 @@ impl TelemetryBuilder {
     }
 
     /// A TOML file with any of `enabled`, `serve`, `listen`, `metrics_path`, `namespace`,
-    /// `process_metrics`, `system_metrics`, `bearer_token`, `bearer_token_file`,
+    /// `process_metrics`, `system_metrics`, `exemplars`, `traces_sampler`,
+    /// `traces_sampler_arg`, `bearer_token`, `bearer_token_file`,
     /// `basic_auth_username`, `basic_auth_password`, `basic_auth_password_file`,
     /// `tls_cert_file`, `tls_key_file`. Default: none (env `FLOWMETER_CONFIG`).
     pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
@@ -285,6 +286,21 @@ impl TelemetryBuilder {
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.raw.traces_sampler = Some(sampler.name().to_owned());
         self.raw.traces_sampler_arg = sampler.ratio().map(|ratio| ratio.to_string());
+        self
+    }
+
+    /// Whether a call that ends in a sampled span keeps its trace and span ids as the
+    /// exemplar of the duration bucket it fell in (the latest per bucket of each series).
+    /// Default `true` (env `FLOWMETER_EXEMPLARS`, file key `exemplars`).
+    ///
+    /// Exemplars are served on `/metrics` to scrapers that ask for OpenMetrics (Prometheus
+    /// does by default; it keeps them with `--enable-feature=exemplar-storage`), so a latency
+    /// panel can open the trace of a call in a slow bucket. They cost nothing for a call
+    /// without a sampled span; a sampled call pays a bucket search, a clock read and a lock it
+    /// never waits for (BENCHMARKS.md). Off, no call keeps one and the OpenMetrics exposition
+    /// has none.
+    pub fn exemplars(mut self, on: bool) -> Self {
+        self.raw.exemplars = Some(on.to_string());
         self
     }
 

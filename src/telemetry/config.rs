@@ -31,6 +31,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("FLOWMETER_SERVE", "serve"),
     ("FLOWMETER_PROCESS_METRICS", "process_metrics"),
     ("FLOWMETER_SYSTEM_METRICS", "system_metrics"),
+    ("FLOWMETER_EXEMPLARS", "exemplars"),
     ("FLOWMETER_BEARER_TOKEN", "bearer_token"),
     ("FLOWMETER_BEARER_TOKEN_FILE", "bearer_token_file"),
     ("FLOWMETER_BASIC_AUTH_USERNAME", "basic_auth_username"),
@@ -80,6 +81,10 @@ pub struct Config {
     /// `OTEL_TRACES_SAMPLER_ARG`). Default [`Sampler::ParentBasedAlwaysOn`]. Not used when
     /// the builder was given a [`custom_sampler`](crate::TelemetryBuilder::custom_sampler).
     pub sampler: Sampler,
+    /// Whether a call that ends in a sampled span keeps its trace and span ids as the
+    /// exemplar of its duration bucket, served on `/metrics` to scrapers that ask for
+    /// OpenMetrics. Default `true` (so on whenever spans are sampled); `false` keeps none.
+    pub exemplars: bool,
 }
 
 impl Default for Config {
@@ -95,6 +100,7 @@ impl Default for Config {
             auth: ScrapeAuth::new(),
             tls: None,
             sampler: Sampler::default(),
+            exemplars: true,
         }
     }
 }
@@ -109,6 +115,7 @@ pub(crate) struct RawConfig {
     pub(crate) namespace: Option<String>,
     pub(crate) process_metrics: Option<String>,
     pub(crate) system_metrics: Option<String>,
+    pub(crate) exemplars: Option<String>,
     pub(crate) traces_sampler: Option<String>,
     pub(crate) traces_sampler_arg: Option<String>,
     /// Credentials and TLS files (`bearer_token`, ..., `tls_key_file`).
@@ -119,7 +126,8 @@ pub(crate) struct RawConfig {
 }
 
 /// The fields that hold a boolean.
-const BOOLEAN_FIELDS: &[&str] = &["enabled", "serve", "process_metrics", "system_metrics"];
+const BOOLEAN_FIELDS: &[&str] =
+    &["enabled", "serve", "process_metrics", "system_metrics", "exemplars"];
 /// The fields that hold a number (a config file may write it bare).
 const NUMBER_FIELDS: &[&str] = &["traces_sampler_arg"];
 /// The fields whose value is a secret, shown as `<redacted>` in errors.
@@ -211,6 +219,7 @@ impl RawConfig {
             "namespace" => self.namespace.as_ref(),
             "process_metrics" => self.process_metrics.as_ref(),
             "system_metrics" => self.system_metrics.as_ref(),
+            "exemplars" => self.exemplars.as_ref(),
             "traces_sampler" => self.traces_sampler.as_ref(),
             "traces_sampler_arg" => self.traces_sampler_arg.as_ref(),
             "config_file" => self.config_file.as_ref(),
@@ -227,6 +236,7 @@ impl RawConfig {
             "namespace" => &mut self.namespace,
             "process_metrics" => &mut self.process_metrics,
             "system_metrics" => &mut self.system_metrics,
+            "exemplars" => &mut self.exemplars,
             "traces_sampler" => &mut self.traces_sampler,
             "traces_sampler_arg" => &mut self.traces_sampler_arg,
             other => match self.security.field_mut(other) {
@@ -343,6 +353,9 @@ fn resolve_fields(
             let reason = format!("needs flowmeter's `{SYSTEM_FEATURE}` cargo feature");
             return Err(error("system_metrics", v, o, reason));
         }
+    }
+    if let Some((v, o)) = pick(|r| &r.exemplars) {
+        config.exemplars = parse_bool("exemplars", v, o)?;
     }
     if let Some(name) = pick(|r| &r.traces_sampler) {
         config.sampler = sampler::parse(name, pick(|r| &r.traces_sampler_arg))?;

@@ -86,6 +86,13 @@ impl Telemetry {
         crate::exporter::render(self.pipeline)
     }
 
+    /// The OpenMetrics 1.0 text exposition, with exemplars, as `/metrics` serves it to a
+    /// scraper that asks for it (see
+    /// [`exporter::render_openmetrics`](crate::exporter::render_openmetrics())).
+    pub fn render_openmetrics(&self) -> String {
+        crate::exporter::render_openmetrics(self.pipeline)
+    }
+
     /// Name, type, HELP text and label names of every family declared or exported, as
     /// `/metadata` serves them (see [`exporter::metadata`](crate::exporter::metadata())).
     pub fn metadata(&self) -> Vec<MetricMetadata> {

@@ -15,6 +15,7 @@
 
 mod exposition;
 pub mod fuzz;
+pub mod hostile;
 mod http;
 pub mod openmetrics;
 #[cfg(feature = "otlp")]

@@ -222,6 +222,27 @@ pub fn parse(body: &str) -> Result<Vec<Family>, String> {
     verdict
 }
 
+/// The `Accept` header Prometheus 2.42 (Debian 12's) scrapes with: OpenMetrics first.
+pub const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// Scrapes `path` on `addr` as Prometheus does ([`PROMETHEUS_ACCEPT`]) and checks the answer:
+/// `200`, the OpenMetrics content type, and a body the reference parser accepts, whose
+/// families it returns. `None` (after printing why) when the validator is missing locally;
+/// fails under CI (see [`validator_available`]).
+pub fn scrape_checked(addr: std::net::SocketAddr, path: &str) -> Option<Vec<Family>> {
+    if !validator_available() {
+        return None;
+    }
+    let response = crate::http_request(addr, "GET", path, &[("Accept", PROMETHEUS_ACCEPT)]);
+    assert_eq!(response.status, 200, "{path}: {}", response.body);
+    let content_type = response.header("content-type").unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{path} answered {content_type}"
+    );
+    Some(parse(&response.body).unwrap_or_else(|e| panic!("{path}: {e}\n{}", response.body)))
+}
+
 /// One answer line of the script.
 fn read_answer(answers: &mut BufReader<ChildStdout>) -> Value {
     let mut line = String::new();

@@ -76,7 +76,8 @@ impl TelemetryBuilder {
             registry,
             tracer_provider,
             spans,
-        );
+        )
+        .with_exemplars(config.exemplars);
         // Before publishing, so a failure leaves the process uninstalled.
         #[cfg(feature = "system")]
         crate::system::register_configured(

@@ -214,3 +214,21 @@ fn process_metrics_off_linux_say_so() {
     assert!(e.reason.contains("Linux only"), "{e}");
     assert!(resolve_env_with(&[("FLOWMETER_SYSTEM_METRICS", "yes")], not_linux).is_ok());
 }
+
+#[test]
+fn exemplars_default_on_and_switch_off_from_each_source() {
+    assert!(resolve(&[], false).unwrap().exemplars);
+    assert!(!resolve_env(&[("FLOWMETER_EXEMPLARS", "false")]).unwrap().exemplars);
+    assert!(resolve_env(&[("FLOWMETER_EXEMPLARS", "on")]).unwrap().exemplars);
+    let path = Path::new("flowmeter.toml");
+    let file = RawConfig::from_toml(path, "exemplars = false\n").unwrap();
+    let layers = [(file.clone(), Origin::File(path.into()))];
+    assert!(!resolve(&layers, false).unwrap().exemplars);
+    let builder = RawConfig { exemplars: Some("true".into()), ..RawConfig::default() };
+    let layers = [(builder, Origin::Builder), (file, Origin::File(path.into()))];
+    assert!(resolve(&layers, false).unwrap().exemplars, "the builder's true beats the file");
+
+    let e = rejected(&[("FLOWMETER_EXEMPLARS", "sometimes")]);
+    assert_eq!((e.field, e.value.as_str()), ("exemplars", "sometimes"));
+    assert!(e.to_string().contains("environment"), "{e}");
+}
