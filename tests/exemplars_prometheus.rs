@@ -3,6 +3,10 @@
 //! `/api/v1/query_exemplars` returns for the execution duration buckets name spans the same
 //! example exported over OTLP to a receiver in this test, each exemplar in the bucket its
 //! span's duration belongs to.
+//!
+//! Needs the `otlp` feature: the example exports its spans over OTLP only in such a build
+//! (`scripts/test.sh` runs the all-features build first).
+#![cfg(feature = "otlp")]
 
 mod common;
 
