@@ -19,15 +19,8 @@ use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
 static EXPORTER: LazyLock<InMemorySpanExporter> = LazyLock::new(InMemorySpanExporter::default);
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .serve(false)
-        .ignore_env()
-        .sampler(Sampler::ParentBasedAlwaysOff)
-        .with_span_exporter(EXPORTER.clone())
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> =
+    LazyLock::new(|| common::install_sampled(&EXPORTER, Sampler::ParentBasedAlwaysOff));
 /// The exporter is shared; tests filter spans by their own names and take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
 

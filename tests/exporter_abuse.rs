@@ -21,14 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .ephemeral_port()
-        .ignore_env()
-        .install_subscriber(false)
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_serving);
 
 /// Guards every network wait so a broken server fails the test instead of hanging it. Not a
 /// timing assertion: everything here normally completes in well under a second.

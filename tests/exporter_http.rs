@@ -4,6 +4,8 @@
 //! The pipeline is process-global, so this test binary installs it once (`TELEMETRY`); tests
 //! that need their own limits bind a separate `MetricsServer`, which serves the same pipeline.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -15,14 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .ephemeral_port()
-        .ignore_env()
-        .install_subscriber(false)
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_serving);
 
 /// Guards every network wait so a broken server fails the test instead of hanging it. Not a
 /// timing assertion: everything here normally answers in milliseconds.

@@ -13,14 +13,7 @@ use common::http_request;
 use flowmeter::Telemetry;
 use flowmeter::exporter::{METRICS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
 
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .ephemeral_port()
-        .ignore_env()
-        .install_subscriber(false)
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(common::install_serving);
 
 #[flowmeter::instrumented(span = false)]
 fn negotiated() -> u32 {

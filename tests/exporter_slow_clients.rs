@@ -28,12 +28,7 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
     // Each attacker holds a socket and the server one per connection it accepts: more than
     // the soft open-file limit of 1024 that CI machines often have.
     rlimit::increase_nofile_limit(u64::MAX).expect("raise the open-file limit");
-    Telemetry::builder()
-        .ephemeral_port()
-        .ignore_env()
-        .install_subscriber(false)
-        .install()
-        .expect("install telemetry")
+    common::install_serving()
 });
 
 /// One attack at a time against the installed endpoint: the scenarios are separate.

@@ -15,15 +15,8 @@ use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
 static EXPORTER: LazyLock<InMemorySpanExporter> = LazyLock::new(InMemorySpanExporter::default);
-static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
-    Telemetry::builder()
-        .serve(false)
-        .ignore_env()
-        .sampler(Sampler::ParentBasedAlwaysOff)
-        .with_span_exporter(EXPORTER.clone())
-        .install()
-        .expect("install telemetry")
-});
+static TELEMETRY: LazyLock<Telemetry> =
+    LazyLock::new(|| common::install_sampled(&EXPORTER, Sampler::ParentBasedAlwaysOff));
 /// Tests that count a call site's executions take turns (the counts are process-wide).
 static SERIAL: Mutex<()> = Mutex::new(());
 
