@@ -1,10 +1,10 @@
 //! One execution: the metrics recording and the span of a call, finished together.
 
-use crate::Status;
-use crate::in_span::Scope;
 use opentelemetry::trace::TraceContextExt as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+use crate::Status;
+use crate::in_span::Scope;
 use crate::metrics::callsite::Callsite;
 use crate::metrics::exemplars::SpanIds;
 use crate::metrics::outcome::Classified;
