@@ -123,15 +123,16 @@ impl Bound {
     }
 
     /// Ends an errored execution whose error has a type: under its `error_type`, straight
-    /// into the SDK, where the set labels errors by type; else as any other error.
+    /// into the SDK, where the set labels errors by type; else as any other error. With `ids`
+    /// (its sampled span's), they become the exemplar of its duration bucket.
     #[cold]
-    pub(crate) fn exit_error(&self, error_type: &'static str, seconds: f64) {
+    pub(crate) fn exit_error(&self, error_type: &'static str, seconds: f64, ids: Option<SpanIds>) {
         match &self.error_types {
             Some(error_types) => {
                 self.stripes.end_unbuffered();
-                error_types.record(error_type, seconds, None);
+                error_types.record(error_type, seconds, ids);
             }
-            None => self.exit(Status::Error, seconds),
+            None => self.exit_with(Status::Error, seconds, ids),
         }
     }
 
@@ -153,16 +154,17 @@ impl Bound {
         seconds: f64,
         ids: SpanIds,
     ) {
-        if let (Status::Error, Some(error_type), Some(error_types)) =
-            (status, error_type, &self.error_types)
-        {
-            self.stripes.end_unbuffered();
-            return error_types.record(error_type, seconds, Some(ids));
+        match (status, error_type) {
+            (Status::Error, Some(error_type)) => self.exit_error(error_type, seconds, Some(ids)),
+            _ => self.exit_with(status, seconds, Some(ids)),
         }
+    }
+
+    /// [`exit`](Self::exit), then `ids` as the exemplar of the status's duration series.
+    fn exit_with(&self, status: Status, seconds: f64, ids: Option<SpanIds>) {
         self.exit(status, seconds);
-        if let Some(target) = &self.exemplars {
-            let index = status.index();
-            self.by_status[index]
+        if let (Some(ids), Some(target)) = (ids, &self.exemplars) {
+            self.by_status[status.index()]
                 .exemplars
                 .get_or_init(|| target.series(&with_status(&self.attrs, status)))
                 .offer(seconds, ids);
@@ -251,7 +253,7 @@ pub(super) fn register(bound: &Arc<Bound>) {
 
 /// Pushes `item` on `list`, first dropping the dead entries if the list is full (so pruning
 /// costs O(1) per push, amortized).
-fn push_pruned<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
+pub(super) fn push_pruned<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
     if list.len() == list.capacity() {
         list.retain(|entry| entry.strong_count() > 0);
     }

@@ -25,6 +25,7 @@ use opentelemetry::trace::{SpanId, TraceId};
 
 use flowmeter_naming as names;
 
+use super::bound::push_pruned;
 use super::catalog::{self, MetricDef};
 use crate::pipeline::Pipeline;
 
@@ -82,13 +83,15 @@ impl HistogramTarget {
             .collect();
         labels.sort();
         let slots = (0..=self.bounds.len()).map(|_| Mutex::new(None)).collect();
+        let key = key(&self.family, labels.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         let series = Arc::new(SeriesExemplars {
             family: Arc::clone(&self.family),
             labels: labels.into(),
+            key,
             bounds: Arc::clone(&self.bounds),
             slots,
         });
-        list(&series);
+        push_pruned(&mut LIVE.lock().unwrap_or_else(PoisonError::into_inner), &series);
         series
     }
 }
@@ -99,6 +102,8 @@ pub(crate) struct SeriesExemplars {
     family: Arc<str>,
     /// Prometheus label names and values, sorted by name.
     labels: Box<[(String, String)]>,
+    /// [`key`] of the family and labels, what the index files the series under.
+    key: u64,
     bounds: Arc<[f64]>,
     /// One slot per boundary, then `+Inf`.
     slots: Box<[Mutex<Option<Exemplar>>]>,
@@ -124,10 +129,6 @@ impl SeriesExemplars {
             .map(|slot| *slot.lock().unwrap_or_else(PoisonError::into_inner))
             .collect();
         SeriesSnapshot { series: self, exemplars }
-    }
-
-    fn key(&self) -> u64 {
-        key(&self.family, self.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))
     }
 
     fn is(&self, family: &str, labels: &[(&str, &str)]) -> bool {
@@ -162,14 +163,6 @@ impl SeriesSnapshot {
 /// that owns it (a renamed or dropped primitive).
 static LIVE: Mutex<Vec<Weak<SeriesExemplars>>> = Mutex::new(Vec::new());
 
-fn list(series: &Arc<SeriesExemplars>) {
-    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-    if live.len() == live.capacity() {
-        live.retain(|entry| entry.strong_count() > 0);
-    }
-    live.push(Arc::downgrade(series));
-}
-
 /// A copy of the exemplars every series has now, by family and labels: what the OpenMetrics
 /// encoder looks each histogram series up in.
 ///
@@ -189,7 +182,7 @@ impl ExemplarIndex {
         live.retain(|entry| entry.strong_count() > 0);
         let mut by_key: HashMap<u64, Vec<SeriesSnapshot>> = HashMap::new();
         for series in live.iter().filter_map(Weak::upgrade) {
-            by_key.entry(series.key()).or_default().push(series.snapshot());
+            by_key.entry(series.key).or_default().push(series.snapshot());
         }
         ExemplarIndex { by_key }
     }

@@ -53,19 +53,24 @@ impl<'a> Recording<'a> {
         error_type: Option<&'static str>,
         ids: SpanIds,
     ) {
-        let seconds = self.start.elapsed().as_secs_f64();
-        self.bound.exit_traced(status, error_type, seconds, ids);
-        // Recorded: the guard's drop must not record it again (it owns nothing to free).
-        std::mem::forget(self);
+        let (bound, seconds) = self.stop();
+        bound.exit_traced(status, error_type, seconds, ids);
     }
 
     #[cold]
     #[inline(never)]
     fn finish_typed_error(self, error_type: &'static str) {
-        let seconds = self.start.elapsed().as_secs_f64();
-        self.bound.exit_error(error_type, seconds);
-        // Recorded: the guard's drop must not record it again (it owns nothing to free).
+        let (bound, seconds) = self.stop();
+        bound.exit_error(error_type, seconds, None);
+    }
+
+    /// The execution's duration and where to record it, taken out of the guard so that its
+    /// drop does not record it again (it owns nothing to free).
+    #[inline]
+    fn stop(self) -> (&'a Bound, f64) {
+        let (bound, seconds) = (self.bound, self.start.elapsed().as_secs_f64());
         std::mem::forget(self);
+        (bound, seconds)
     }
 }
 

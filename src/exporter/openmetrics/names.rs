@@ -74,11 +74,9 @@ pub(super) fn is_metric_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
-/// `[a-zA-Z_][a-zA-Z0-9_]*`, the grammar's `label-name`.
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, the grammar's `label-name`: flowmeter's identifier rule.
 pub(super) fn is_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    flowmeter_naming::validate_identifier(name).is_ok()
 }
 
 /// The families written so far, by OpenMetrics name, to refuse one whose sample names an
