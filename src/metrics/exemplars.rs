@@ -25,8 +25,8 @@ use opentelemetry::trace::{SpanId, TraceId};
 
 use flowmeter_naming as names;
 
-use super::bound::push_pruned;
 use super::catalog::{self, MetricDef};
+use super::weak_list::push_pruned;
 use crate::pipeline::Pipeline;
 
 /// The trace and span of a call, as an exemplar's labels carry them.

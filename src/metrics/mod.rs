@@ -19,6 +19,7 @@ pub(crate) mod recording;
 pub(crate) mod rejected;
 pub(crate) mod status;
 mod stripes;
+mod weak_list;
 
 pub use callsite::{CallsiteMeta, callsites};
 pub use declared::declared_objectives;
